@@ -1,0 +1,200 @@
+"""The landing shape shared by every raw table, and the gzip NDJSON files in the bucket.
+
+A raw row is `{key, lodgement_date, postcode, uprn, payload, extracted_at}`: the record as the API
+returned it (all keys, all strings, nothing flattened) in `payload`, with the few columns the
+warehouse partitions and clusters on lifted out beside it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import queue
+import tempfile
+import threading
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.common.schema.typing import TTableSchemaColumns
+
+Row = dict[str, Any]
+
+
+def landing_columns(key: str) -> TTableSchemaColumns:
+    """dlt column hints for a raw table keyed by `key` (e.g. `lmk_key`)."""
+    return {
+        key: {"data_type": "text", "nullable": False},
+        "lodgement_date": {"data_type": "date", "nullable": True},
+        "postcode": {"data_type": "text", "nullable": True},
+        "uprn": {"data_type": "text", "nullable": True},
+        "payload": {"data_type": "json", "nullable": True},
+        "extracted_at": {"data_type": "timestamp", "nullable": True},
+    }
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One page of source records in landing shape, column-wise, payloads serialised once."""
+
+    key: str
+    keys: list[str]
+    dates: list[str | None]
+    postcodes: list[str | None]
+    uprns: list[str | None]
+    payloads: list[bytes]
+    extracted_at: datetime
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def to_arrow(self) -> pa.Table:
+        """For parquet loading (DuckDB): payload as JSON text, which the JSON column accepts."""
+        dates = pc.strptime(pa.array(self.dates, pa.string()), "%Y-%m-%d", "s", error_is_null=True)
+        return pa.table(
+            {
+                self.key: pa.array(self.keys, pa.string()),
+                "lodgement_date": dates.cast(pa.date32()),
+                "postcode": pa.array(self.postcodes, pa.string()),
+                "uprn": pa.array(self.uprns, pa.string()),
+                "payload": pa.array([p.decode() for p in self.payloads], pa.string()),
+                "extracted_at": pa.array([self.extracted_at] * len(self.keys), pa.timestamp("us", "UTC")),
+            }
+        )
+
+    def to_dicts(self) -> list[Row]:
+        """For JSONL loading (BigQuery): payload as an object, so it lands as JSON, not a string."""
+        return [
+            {
+                self.key: k,
+                "lodgement_date": _date(d),
+                "postcode": p,
+                "uprn": u,
+                "payload": orjson.loads(j),
+                "extracted_at": self.extracted_at,
+            }
+            for k, d, p, u, j in zip(
+                self.keys, self.dates, self.postcodes, self.uprns, self.payloads, strict=True
+            )
+        ]
+
+    def ndjson(self) -> bytes:
+        """The batch as NDJSON lines, payload spliced in as the API sent it."""
+        at = self.extracted_at.isoformat()
+        lines = []
+        for k, d, p, u, j in zip(
+            self.keys, self.dates, self.postcodes, self.uprns, self.payloads, strict=True
+        ):
+            head = orjson.dumps(
+                {self.key: k, "lodgement_date": d, "postcode": p, "uprn": u, "extracted_at": at}
+            )
+            lines.append(head[:-1] + b',"payload":' + j + b"}\n")
+        return b"".join(lines)
+
+
+def certificate_batch(rows: Sequence[Row], extracted_at: datetime) -> Batch:
+    """v1 certificate rows → landing batch keyed by `lmk_key`."""
+    return Batch(
+        key="lmk_key",
+        keys=[r["lmk-key"] for r in rows],
+        dates=[r.get("lodgement-date") or None for r in rows],
+        postcodes=[r.get("postcode") or None for r in rows],
+        uprns=[r.get("uprn") or None for r in rows],
+        payloads=[orjson.dumps(r) for r in rows],
+        extracted_at=extracted_at,
+    )
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The landing columns of a certificate, copied onto its recommendations."""
+
+    key: str
+    lodgement_date: str | None
+    postcode: str | None
+    uprn: str | None
+
+
+def recommendation_batch(parent: Parent, rows: Sequence[Row], extracted_at: datetime) -> Batch:
+    """A certificate's v1 recommendation rows → landing batch, one row per recommendation."""
+    n = len(rows)
+    return Batch(
+        key="lmk_key",
+        keys=[parent.key] * n,
+        dates=[parent.lodgement_date] * n,
+        postcodes=[parent.postcode] * n,
+        uprns=[parent.uprn] * n,
+        payloads=[orjson.dumps(r) for r in rows],
+        extracted_at=extracted_at,
+    )
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+class NdjsonGzipWriter:
+    """Streams NDJSON into a local gzip file, compressing on a second thread (zlib releases the
+    GIL), so memory holds a few pages at most whatever the month's size."""
+
+    def __init__(self, directory: Path, level: int = 6) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(suffix=".jsonl.gz.partial", dir=directory)
+        self.path = Path(name)
+        self.rows = 0
+        self._file = os.fdopen(fd, "wb")
+        self._compressor = zlib.compressobj(level, zlib.DEFLATED, 31)  # 31: gzip container
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def write(self, data: bytes, rows: int) -> None:
+        if self._failure:
+            raise self._failure
+        self.rows += rows
+        self._chunks.put(data)
+
+    def write_batch(self, batch: Batch) -> None:
+        self.write(batch.ndjson(), len(batch))
+
+    def close(self) -> Path:
+        """Finishes the file and returns its path."""
+        self._chunks.put(None)
+        self._thread.join()
+        if self._failure:
+            raise self._failure
+        return self.path
+
+    def discard(self) -> None:
+        if self._thread.is_alive():
+            self._chunks.put(None)
+            self._thread.join()
+        self.path.unlink(missing_ok=True)
+
+    def _drain(self) -> None:
+        try:
+            while (chunk := self._chunks.get()) is not None:
+                self._file.write(self._compressor.compress(chunk))
+            self._file.write(self._compressor.flush())
+        except BaseException as exc:  # surfaced to the writer thread on its next call
+            self._failure = exc
+            while self._chunks.get() is not None:
+                pass
+        finally:
+            self._file.close()
+
+
+def read_ndjson_gzip(path: Path) -> list[Row]:
+    """All rows of a landed file (for tests and small checks)."""
+    with gzip.open(path, "rb") as handle:
+        return [orjson.loads(line) for line in handle if line.strip()]

@@ -1,0 +1,66 @@
+"""The one place that builds a dlt pipeline for a destination, with the settings that matter."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
+from extract.settings import Settings
+
+# dlt settings this project depends on, applied unless the user configured them otherwise
+DLT_DEFAULTS = {
+    "runtime.dlt_telemetry": "false",  # nothing may leave the machine unasked
+    "runtime.log_level": "WARNING",
+    "normalize.parquet_normalizer.add_dlt_load_id": "true",  # arrow items get _dlt_load_id too
+    "load.truncate_staging_dataset": "true",  # merge leaves no copy behind in <dataset>_staging
+}
+
+
+class _ArrowPayloadHintFilter(logging.Filter):
+    """Arrow pages carry `payload` as JSON text for a JSON column by design; dlt warns about
+    that difference on every page, so that one message is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
+def apply_dlt_defaults() -> None:
+    dlt_logger = logging.getLogger("dlt")
+    if not any(isinstance(f, _ArrowPayloadHintFilter) for f in dlt_logger.filters):
+        dlt_logger.addFilter(_ArrowPayloadHintFilter())
+    for key, value in DLT_DEFAULTS.items():
+        try:
+            configured = dlt.config.get(key)
+        except ConfigFieldMissingException:
+            configured = None
+        if configured is None:
+            os.environ.setdefault(key.upper().replace(".", "__"), value)
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A pipeline plus how items must be shaped for its destination."""
+
+    pipeline: dlt.Pipeline
+    item_format: str  # "arrow" (parquet loads) or "dicts" (jsonl loads, JSON-typed payload)
+    loader_file_format: str
+    stages_to_bucket: bool  # dlt itself writes the NDJSON into the bucket (staging)
+
+
+def build_warehouse(settings: Settings, source: str) -> Warehouse:
+    """The dlt pipeline `epc_<source>` loading into `settings.destination`."""
+    apply_dlt_defaults()
+    settings.pipelines_dir.mkdir(parents=True, exist_ok=True)
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    destination = dlt.destinations.duckdb(str(settings.duckdb_path))
+    pipeline = dlt.pipeline(
+        pipeline_name=f"epc_{source}_{settings.destination}",
+        destination=destination,
+        dataset_name=settings.dataset,
+        pipelines_dir=str(settings.pipelines_dir),
+    )
+    return Warehouse(pipeline, item_format="arrow", loader_file_format="parquet", stages_to_bucket=False)

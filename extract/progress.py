@@ -1,0 +1,69 @@
+"""Terminal progress and logs: plain lines, or one JSON object per line with `--log-format json`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import orjson
+
+LOGGER = logging.getLogger("extract")
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        return orjson.dumps(entry).decode()
+
+
+def setup_logging(log_format: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        _JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S")
+    )
+    LOGGER.handlers[:] = [handler]
+    LOGGER.setLevel(logging.INFO)
+    LOGGER.propagate = False
+
+
+def event(message: str, **fields: Any) -> None:
+    """A log line whose fields also appear as JSON keys in `--log-format json`."""
+    LOGGER.info(message, extra={"fields": fields})
+
+
+class Progress:
+    """Reports a unit's pages, rows and rows/s at most every `every` seconds, and at the end."""
+
+    def __init__(self, unit: str, every: float = 2.0) -> None:
+        self.unit, self.every = unit, every
+        self.started = self.last = time.monotonic()
+
+    def rate(self, rows: int) -> float:
+        return rows / max(time.monotonic() - self.started, 1e-9)
+
+    def page(self, pages: int, rows: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            self._report("fetching", pages, rows)
+
+    def done(self, pages: int, rows: int, note: str = "") -> None:
+        self._report("done" + (f" ({note})" if note else ""), pages, rows)
+
+    def _report(self, state: str, pages: int, rows: int) -> None:
+        rate = self.rate(rows)
+        event(
+            f"{self.unit}: {state}, {pages} pages, {rows} rows, {rate:,.0f} rows/s",
+            unit=self.unit,
+            state=state,
+            pages=pages,
+            rows=rows,
+            rows_per_s=round(rate, 1),
+        )

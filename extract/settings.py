@@ -1,0 +1,171 @@
+"""Settings from the environment, an env file and dlt's config, with the original design's names.
+
+Each setting is looked up, first hit wins: the original name (`EPC_API_KEY`) in the env file given
+with `--env-file`, then in the process environment, then dlt's name (`SOURCES__EPC__API_KEY` or
+`[sources.epc] api_key` in `.dlt/secrets.toml` / `.dlt/config.toml`), then the default.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dlt
+
+from extract.errors import ConfigError
+
+V1_BASE_URL = "https://epc.opendatacommunities.org/api/v1"
+DESTINATIONS = ("duckdb",)
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A credential that never shows itself in logs, errors or reprs."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs; built once by `load_settings`."""
+
+    email: str | None
+    api_key: Secret | None
+    base_url: str
+    page_size: int
+    max_concurrency: int
+    request_timeout: float
+    retry_max: int
+    retry_backoff: float
+    start_year: int
+    end_year: int | None
+    bucket_url: str
+    dataset: str
+    duckdb_path: Path
+    data_dir: Path
+    destination: str
+
+    @property
+    def pipelines_dir(self) -> Path:
+        """dlt's working folder (load packages in flight); the checkpoints live in the bucket."""
+        return self.data_dir / "pipelines"
+
+    def require_credentials(self) -> tuple[str, str]:
+        if not self.email or not self.api_key or not self.api_key.value:
+            raise ConfigError(
+                "missing credentials: set EPC_EMAIL and EPC_API_KEY "
+                "(or SOURCES__EPC__EMAIL and SOURCES__EPC__API_KEY)"
+            )
+        return self.email, self.api_key.value
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """`KEY=VALUE` lines (optionally `export`-ed or quoted); `#` starts a comment."""
+    if not path.is_file():
+        raise ConfigError(f"--env-file {path} does not exist")
+    values = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, raw = line.removeprefix("export ").partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigError(f"--env-file {path} line {number} is not KEY=VALUE")
+        parsed = shlex.split(raw, comments=True)
+        values[key.strip()] = parsed[0] if parsed else ""
+    return values
+
+
+class _Lookup:
+    """Reads one setting by its original name, then by its dlt config path."""
+
+    def __init__(self, env_file: Mapping[str, str], environ: Mapping[str, str]) -> None:
+        self.env_file, self.environ = env_file, environ
+
+    def get(self, name: str, dlt_key: str | None = None, secret: bool = False) -> str | None:
+        for source in (self.env_file, self.environ):
+            if source.get(name, "").strip():
+                return source[name].strip()
+        if dlt_key:
+            value = (dlt.secrets if secret else dlt.config).get(dlt_key)
+            if value not in (None, ""):
+                return str(value)
+        return None
+
+    def number(
+        self, name: str, dlt_key: str | None, default: float, low: float, high: float, kind: type = int
+    ) -> float:
+        raw = self.get(name, dlt_key)
+        if raw is None:
+            return default
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not a {kind.__name__}") from None
+        if not low <= value <= high:
+            raise ConfigError(f"{name}={raw} is out of range: use {low:g} to {high:g}")
+        return value
+
+
+def bucket_url(raw: str) -> str:
+    """A local path, `file://` URL or `gs://` URL → an absolute URL dlt and fsspec accept."""
+    scheme = urlsplit(raw).scheme
+    if scheme == "gs":
+        return raw.rstrip("/")
+    if scheme == "file":
+        raw = urlsplit(raw).path
+    elif scheme:
+        raise ConfigError(f"BUCKET={raw!r}: use a local path, file:// or gs:// URL")
+    return Path(raw).expanduser().resolve().as_uri()
+
+
+def load_settings(
+    env_file: Path | None = None,
+    destination: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Builds `Settings`, failing with one clear line on any bad value."""
+    lookup = _Lookup(read_env_file(env_file) if env_file else {}, environ or os.environ)
+    data_dir = Path(lookup.get("DATA_DIR") or "data")
+    destination = destination or lookup.get("DESTINATION") or "duckdb"
+    if destination not in DESTINATIONS:
+        raise ConfigError(f"unknown destination {destination!r}: choose from {', '.join(DESTINATIONS)}")
+    base_url = lookup.get("EPC_API_BASE_URL", "sources.epc.base_url") or V1_BASE_URL
+    if urlsplit(base_url).scheme not in ("http", "https"):
+        raise ConfigError(f"EPC_API_BASE_URL={base_url!r} is not an http(s) URL")
+    api_key = lookup.get("EPC_API_KEY", "sources.epc.api_key", secret=True)
+    dataset = lookup.get("BQ_DATASET") or "dame_epc"
+    duckdb_path = Path(lookup.get("DUCKDB_PATH") or data_dir / "epc.duckdb").resolve()
+    if duckdb_path.stem == dataset:
+        raise ConfigError(
+            f"DUCKDB_PATH {duckdb_path.name} is named like BQ_DATASET {dataset!r}; DuckDB would "
+            "confuse the file's catalog with the schema: rename one of them"
+        )
+    return Settings(
+        email=lookup.get("EPC_EMAIL", "sources.epc.email", secret=True),
+        api_key=Secret(api_key) if api_key else None,
+        base_url=base_url.rstrip("/"),
+        page_size=int(lookup.number("PAGE_SIZE", "sources.epc.page_size", 5000, 1, 5000)),
+        max_concurrency=int(lookup.number("MAX_CONCURRENCY", "sources.epc.max_concurrency", 8, 1, 64)),
+        request_timeout=lookup.number(
+            "REQUEST_TIMEOUT_SECONDS", "sources.epc.request_timeout", 60.0, 0.1, 3600, float
+        ),
+        retry_max=int(lookup.number("RETRY_MAX", "sources.epc.retry_max", 5, 0, 50)),
+        retry_backoff=lookup.number("RETRY_BACKOFF", "sources.epc.retry_backoff", 1.0, 0, 600, float),
+        start_year=int(lookup.number("START_YEAR", "sources.epc.start_year", 2008, 2008, 2100)),
+        end_year=int(lookup.number("END_YEAR", "sources.epc.end_year", 0, 2008, 2100)) or None,
+        bucket_url=bucket_url(lookup.get("BUCKET") or str(data_dir / "bucket")),
+        dataset=dataset,
+        duckdb_path=duckdb_path,
+        data_dir=data_dir.resolve(),
+        destination=destination,
+    )

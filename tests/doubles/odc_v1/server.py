@@ -1,0 +1,476 @@
+"""A local double of the legacy EPC v1 API (epc.opendatacommunities.org/api/v1) on 127.0.0.1.
+
+It follows ../shared/reference/epc-api.md sections 1 and 6. Where the public material is silent
+the double picks a behaviour and says so here (do not mistake these for the real API's):
+- a `size` outside 1..5000, an unknown parameter, a bad month or year, an unknown cursor, or
+  `from` + `size` beyond 10,000 → 400 with a short text body;
+- no `Accept` header or `*/*` → CSV; Excel types → 406; `application/zip` on recommendations → 406;
+- 401 carries `WWW-Authenticate: Basic` and a one-word body (the real body is undocumented).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import socket
+import threading
+import time
+import zipfile
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import orjson
+
+from tests.doubles.odc_v1 import fields
+from tests.doubles.odc_v1.dataset import Dataset, month_span
+
+KINDS = ("domestic", "non-domestic")
+SEARCH_PARAMS = {
+    "address",
+    "postcode",
+    "uprn",
+    "local-authority",
+    "constituency",
+    "property-type",
+    "floor-area",
+    "energy-band",
+    "from-month",
+    "to-month",
+    "from-year",
+    "to-year",
+    "size",
+    "search-after",
+    "from",
+}
+MAX_SIZE = 5000
+FLOOR_AREA = {
+    "unknown": (0, 0),
+    "s": (1, 80),
+    "m": (80, 160),
+    "l": (160, 300),
+    "xl": (300, 700),
+    "xxl": (700, 10**9),
+    "xxxl": (700, 10**9),
+}
+EXCEL = ("application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+class Rows(Protocol):
+    """What the double serves: a generated `Dataset` or the official sample bodies."""
+
+    def months(self) -> list[str]: ...
+    def rows(self, kind: str, month: str) -> tuple[dict[str, str], ...]: ...
+    def certificate(self, kind: str, lmk_key: str) -> dict[str, str] | None: ...
+    def recommendations(self, kind: str, lmk_key: str) -> list[dict[str, str]]: ...
+
+
+@dataclass
+class Fault:
+    """A scripted misbehaviour for requests whose path+query contains `match`.
+
+    `status` answers with that code (429 and 503 carry `Retry-After` if given); `body` serves a
+    broken 200: `not_json`, `cut` (half the JSON, honest length), `truncated` (the connection
+    closes before the announced length), `missing_key` (a row without `lmk-key`), `no_rows`.
+    The first `skip` matching requests pass; then `times` are hit (-1: all).
+    """
+
+    match: str = ""
+    status: int | None = None
+    body: str | None = None
+    times: int = 1
+    skip: int = 0
+    retry_after: str | None = None
+
+
+@dataclass
+class Logged:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    status: int
+    authorised: bool
+    at: float = field(default_factory=time.monotonic)
+
+
+class PageCache:
+    """Serialised page bodies by request signature, bounded in bytes (pages repeat in benchmarks)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes, self.size = max_bytes, 0
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        if len(body) > self.max_bytes:
+            return
+        with self._lock:
+            self._items[key] = body
+            self.size += len(body)
+            while self.size > self.max_bytes:
+                self.size -= len(self._items.popitem(last=False)[1])
+
+
+class OdcV1Double:
+    """The double: `with OdcV1Double() as api: api.base_url …`; `api.log` records requests."""
+
+    def __init__(
+        self,
+        data: Rows | None = None,
+        email: str = "analyst@example.org",
+        api_key: str = "double-api-key",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        cache_bytes: int = 64 * 2**20,
+        today: date | None = None,
+    ) -> None:
+        self.data = data if data is not None else Dataset()
+        self.email, self.api_key = email, api_key
+        self.today = today or date.today()
+        self.faults: list[Fault] = []
+        self.log: list[Logged] = []
+        self.cache = PageCache(cache_bytes)
+        self._cursors: dict[str, tuple[str, int]] = {}
+        self._lock = threading.Lock()
+        self._server = _Server((host, port), _Handler)
+        self._server.double = self
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/api/v1"
+
+    def start(self) -> OdcV1Double:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> OdcV1Double:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- test controls ------------------------------------------------------------------
+    def add_fault(self, **kwargs: Any) -> Fault:
+        fault = Fault(**kwargs)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        """Forget faults and the request log."""
+        with self._lock:
+            self.faults.clear()
+            self.log.clear()
+
+    def searches(self, kind: str = "domestic") -> list[Logged]:
+        return [r for r in self.log if r.path == f"/api/v1/{kind}/search"]
+
+    def take_fault(self, target: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.match not in target or fault.times == 0:
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    continue
+                fault.times -= 1 if fault.times > 0 else 0
+                return fault
+        return None
+
+    def record(self, entry: Logged) -> None:
+        with self._lock:
+            self.log.append(entry)
+
+    def authorised(self, header: str | None) -> bool:
+        if not header or not header.startswith("Basic "):
+            return False
+        try:
+            email, _, key = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return False
+        return email == self.email and key == self.api_key
+
+    # --- cursors: opaque tokens that stand for (query, offset) --------------------------
+    def cursor_for(self, signature: str, offset: int) -> str:
+        token = hashlib.blake2b(f"{signature}|{offset}".encode(), digest_size=8).hexdigest()
+        with self._lock:
+            self._cursors[token] = (signature, offset)
+        return token
+
+    def offset_of(self, token: str, signature: str) -> int | None:
+        hit = self._cursors.get(token)
+        return hit[1] if hit and hit[0] == signature else None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+    double: OdcV1Double
+
+
+class BadRequestError(Exception):
+    """A 400 with a short text body."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Quiet: the request log is `double.log`."""
+
+    # --- dispatch -----------------------------------------------------------------------
+    def do_GET(self) -> None:
+        double = self.server.double
+        url = urlsplit(self.path)
+        query = parse_qs(url.query, keep_blank_values=True)
+        authorised = double.authorised(self.headers.get("Authorization"))
+        status = self._answer(double, url.path, query, authorised)
+        double.record(Logged("GET", url.path, query, status, authorised))
+
+    def _answer(self, double: OdcV1Double, path: str, query: dict, authorised: bool) -> int:
+        parts = path.strip("/").split("/")
+        if parts[:2] != ["api", "v1"]:
+            return self._text(404, "Not found")
+        rest = parts[2:]
+        if rest == ["info"]:
+            return self._json(200, orjson.dumps(self._info(double)))
+        if not authorised:
+            return self._text(401, "Unauthorized", {"WWW-Authenticate": 'Basic realm="EPC"'})
+        fault = double.take_fault(self.path)
+        if fault and fault.status:
+            extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return self._text(fault.status, "Slow down" if fault.status == 429 else "Error", extra)
+        try:
+            if len(rest) == 2 and rest[0] in KINDS and rest[1] == "search":
+                return self._search(double, rest[0], query, fault)
+            if len(rest) == 3 and rest[0] in KINDS and rest[1] in ("certificate", "recommendations"):
+                return self._by_key(double, rest[0], rest[1], rest[2], fault)
+        except BadRequestError as exc:
+            return self._text(400, str(exc))
+        return self._text(404, "Not found")
+
+    # --- endpoints ----------------------------------------------------------------------
+    def _info(self, double: OdcV1Double) -> dict[str, str]:
+        months = [m for m in double.data.months() if any(double.data.rows(k, m) for k in KINDS)]
+        last = (
+            max((r["lodgement-date"] for k in KINDS for r in double.data.rows(k, months[-1])), default="")
+            if months
+            else ""
+        )
+        return {"latestDate": last, "updatedDate": double.today.isoformat()}
+
+    def _search(self, double: OdcV1Double, kind: str, query: dict, fault: Fault | None) -> int:
+        unknown = sorted(set(query) - SEARCH_PARAMS)
+        if unknown:
+            raise BadRequestError(f"Unknown parameter: {unknown[0]}")
+        size = _int(query, "size", 25, 1, MAX_SIZE)
+        window = month_span(
+            f"{_int(query, 'from-year', 2008, 2008, double.today.year):04d}-"
+            f"{_int(query, 'from-month', 1, 1, 12):02d}",
+            f"{_int(query, 'to-year', double.today.year, 2008, double.today.year):04d}-"
+            f"{_int(query, 'to-month', 12, 1, 12):02d}",
+        )
+        filters = {k: v for k, v in query.items() if k not in ("size", "search-after", "from")}
+        signature = f"{kind}|{sorted(filters.items())}|{size}"
+        offset = 0
+        if "search-after" in query:
+            found = double.offset_of(query["search-after"][-1], signature)
+            if found is None:
+                raise BadRequestError("Invalid search-after value")
+            offset = found
+        elif "from" in query:
+            offset = _int(query, "from", 0, 0, 10_000)
+            if offset + size > 10_000:
+                raise BadRequestError("from + size may not exceed 10000; use search-after")
+        fmt = _negotiate(self.headers.get("Accept"), allow_zip=True)
+        if fmt is None:
+            return self._text(406, "Not Acceptable")
+        rows = _window_rows(double.data, kind, window, filters)
+        page = rows[offset : offset + size]
+        if not page:  # no results: 200 with an empty body and no cursor
+            return self._send(200, b"", "application/json" if fmt == "json" else _MIME[fmt])
+        token = double.cursor_for(signature, offset + len(page))
+        link_query = urlencode(
+            [(k, v) for k, vs in query.items() if k not in ("search-after", "from") for v in vs]
+            + [("search-after", token)]
+        )
+        headers = {"X-Next-Search-After": token, "Link": f'/api/v1/{kind}/search?{link_query}; rel="next"'}
+        key = (signature, offset, fmt, str(window))
+        body = double.cache.get(key) if fault is None else None
+        if body is None:
+            body = _render(double, kind, fields.CERTIFICATES[kind], page, fmt, fault)
+            if fault is None:
+                double.cache.put(key, body)
+        return self._send(200, body, _MIME[fmt], headers, fault)
+
+    def _by_key(self, double: OdcV1Double, kind: str, what: str, lmk: str, fault: Fault | None) -> int:
+        fmt = _negotiate(self.headers.get("Accept"), allow_zip=what == "certificate")
+        if fmt is None:
+            return self._text(406, "Not Acceptable")
+        cert = double.data.certificate(kind, lmk)
+        if cert is None:
+            return self._text(404, "Not found")
+        if what == "certificate":
+            body = _render(double, kind, fields.CERTIFICATES[kind], [cert], fmt, fault)
+            return self._send(200, body, _MIME[fmt], fault=fault)
+        recs = double.data.recommendations(kind, lmk)
+        if not recs:
+            return self._text(404, "Not found")
+        body = _render(double, kind, fields.RECOMMENDATIONS[kind], recs, fmt, fault)
+        return self._send(200, body, _MIME[fmt], fault=fault)
+
+    # --- writing ------------------------------------------------------------------------
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        fault: Fault | None = None,
+    ) -> int:
+        announced = len(body)
+        if fault and fault.body == "truncated":
+            body = body[: len(body) // 2]
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(announced))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if fault and fault.body == "truncated":
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(body)
+        return status
+
+    def _text(self, status: int, text: str, headers: dict[str, str] | None = None) -> int:
+        return self._send(status, text.encode(), "text/plain; charset=utf-8", headers)
+
+    def _json(self, status: int, body: bytes) -> int:
+        return self._send(status, body, "application/json")
+
+
+_MIME = {"json": "application/json", "csv": "text/csv; charset=utf-8", "zip": "application/zip"}
+
+
+def _int(query: dict, name: str, default: int, low: int, high: int) -> int:
+    if name not in query:
+        return default
+    raw = query[name][-1]
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequestError(f"Invalid {name}: must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _negotiate(accept: str | None, allow_zip: bool) -> str | None:
+    for media in (accept or "*/*").split(","):
+        media = media.split(";")[0].strip().lower()
+        if media == "application/json":
+            return "json"
+        if media in ("text/csv", "*/*", "text/*"):
+            return "csv"
+        if media == "application/zip":
+            return "zip" if allow_zip else None
+        if media in EXCEL:
+            return None
+    return None
+
+
+def _window_rows(data: Rows, kind: str, window: list[str], filters: dict) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    for month in window:
+        rows.extend(data.rows(kind, month))
+    return [r for r in rows if _matches(r, kind, filters)] if filters else rows
+
+
+def _matches(row: dict[str, str], kind: str, filters: dict[str, list[str]]) -> bool:
+    for name, values in filters.items():
+        if name in ("from-month", "to-month", "from-year", "to-year"):
+            continue
+        if not any(_match_one(row, kind, name, v) for v in values):
+            return False
+    return True
+
+
+def _match_one(row: dict[str, str], kind: str, name: str, value: str) -> bool:
+    value = value.strip().lower()
+    if name == "postcode":
+        return row["postcode"].replace(" ", "").lower().startswith(value.replace(" ", ""))
+    if name == "uprn":
+        return row["uprn"].lstrip("0") == value.lstrip("0") != ""
+    if name == "address":
+        return value in row["address"].lower()
+    if name in ("local-authority", "constituency"):
+        return row[name].lower() == value
+    if name == "property-type":
+        return row["property-type"].lower().startswith(value.split("-")[0])
+    if name == "energy-band":
+        band = row["current-energy-rating" if kind == "domestic" else "asset-rating-band"]
+        return band.lower() == value
+    if name == "floor-area":
+        low, high = FLOOR_AREA.get(value, (-1, -1))
+        area = row.get("total-floor-area") or row.get("floor-area") or "0"
+        return low <= float(area) <= high
+    return False
+
+
+def _render(
+    double: OdcV1Double,
+    kind: str,
+    names: tuple[str, ...],
+    rows: list[dict[str, str]],
+    fmt: str,
+    fault: Fault | None,
+) -> bytes:
+    if fault and fault.body == "not_json":
+        return b"<html><body>Internal error</body></html>"
+    if fault and fault.body == "missing_key":
+        rows = [{k: v for k, v in r.items() if k != "lmk-key"} for r in rows]
+    if fmt == "csv":
+        return _csv(names, rows)
+    if fmt == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("certificates.csv", _csv(names, rows))
+            recs = [x for r in rows for x in double.data.recommendations(kind, r["lmk-key"])]
+            archive.writestr("recommendations.csv", _csv(fields.RECOMMENDATIONS[kind], recs))
+        return buffer.getvalue()
+    envelope: dict[str, Any] = {"column-names": list(names), "rows": rows}
+    if fault and fault.body == "no_rows":
+        envelope = {"column-names": list(names)}
+    body = orjson.dumps(envelope)
+    return body[: len(body) // 2] if fault and fault.body == "cut" else body
+
+
+def _csv(names: tuple[str, ...], rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(names), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
