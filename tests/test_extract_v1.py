@@ -7,10 +7,8 @@ import math
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from extract.months import Month
-from tests.conftest import Warehouse, ndjson_rows
+from tests.conftest import ndjson_rows
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
 from tests.doubles.odc_v1.samples import SampleRows
 
@@ -128,7 +126,9 @@ def test_recommendations_land_one_row_each_for_the_months_certificates(extract, 
         )
         assert orphans == [(0,)]
     rec_calls = [r for r in double.log if "/recommendations/" in r.path]
-    assert len(rec_calls) == sum(double.data.count(k, m) for k in ("domestic", "non-domestic") for m in MONTHS)
+    assert len(rec_calls) == sum(
+        double.data.count(k, m) for k in ("domestic", "non-domestic") for m in MONTHS
+    )
     assert {r.status for r in rec_calls} == {200, 404}
 
 
@@ -159,7 +159,9 @@ def test_dry_run_prints_the_plan_and_sends_no_request(extract, double, monkeypat
 def test_reset_clears_the_window_so_it_is_fetched_again(extract, double, warehouse):
     assert extract("--kinds", "domestic", *WINDOW).code == 0
     double.clear()
-    assert extract("--kinds", "domestic", "--start", "2023-05", "--end", "2023-05", "--reset", "certs").code == 0
+    assert (
+        extract("--kinds", "domestic", "--start", "2023-05", "--end", "2023-05", "--reset", "certs").code == 0
+    )
     assert {r.query["from-month"][0] for r in double.searches()} == {"5"}
     assert warehouse.count("domestic_raw_json") == sum(double.data.count("domestic", m) for m in MONTHS)
 
