@@ -31,6 +31,11 @@ class Unit:
     def __str__(self) -> str:
         return f"{self.kind.name} {self.month} {self.part}"
 
+    @property
+    def table(self) -> str:
+        """The raw table the unit lands in."""
+        return self.kind.certificates_table if self.part == "certs" else self.kind.recommendations_table
+
 
 class Checkpoints:
     def __init__(self, bucket: Bucket, dataset: str) -> None:

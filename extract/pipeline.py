@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
+from extract.months import Month
 from extract.settings import Settings
 
 # dlt settings this project depends on, applied unless the user configured them otherwise
@@ -49,6 +51,26 @@ class Warehouse:
     item_format: str  # "arrow" (parquet loads) or "dicts" (jsonl loads, JSON-typed payload)
     loader_file_format: str
     stages_to_bucket: bool  # dlt itself writes the NDJSON into the bucket (staging)
+
+    def query(self, sql: str, table: str) -> list[tuple] | None:
+        """`sql` with `{table}` as the qualified raw table; None while that table does not exist."""
+        if not self.pipeline.default_schema_name:
+            return None
+        with self.pipeline.sql_client() as client:
+            try:
+                rows = client.execute_sql(sql.format(table=client.make_qualified_table_name(table)))
+            except DatabaseUndefinedRelation:
+                return None
+        return list(rows or [])
+
+    def month_filter(self, month: Month) -> str:
+        """SQL condition selecting rows lodged in `month` (both engines take DATE literals)."""
+        first, last = month.first_day.isoformat(), month.last_day.isoformat()
+        return f"lodgement_date between date '{first}' and date '{last}'"
+
+    def rows_in_month(self, table: str, month: Month) -> int:
+        found = self.query(f"select count(*) from {{table}} where {self.month_filter(month)}", table)
+        return int(found[0][0]) if found else 0
 
 
 def build_warehouse(settings: Settings, source: str) -> Warehouse:

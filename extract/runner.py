@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from extract.bucket import Bucket
@@ -14,9 +15,10 @@ from extract.errors import UserError
 from extract.kinds import Kind
 from extract.landing import NdjsonGzipWriter, Parent
 from extract.months import Month
-from extract.odc_api import OdcApi
+from extract.odc_api import OdcApi, Row
 from extract.odc_source import UnitStats, odc_source
 from extract.pipeline import Warehouse, build_warehouse
+from extract.prefetch import Prefetcher
 from extract.progress import Progress, event
 from extract.settings import Settings
 
@@ -72,19 +74,51 @@ class Runner:
         warehouse = build_warehouse(self.settings, SOURCE)
         # a package left by a killed run is dropped: its month is not done, so it is fetched again
         warehouse.pipeline.abort_packages()
+        done = {u: self.checkpoints.get(u) if u.month < self.current else None for u in self.units}
+        to_search = [u for u in self.units if done[u] is None and u.part == "certs"]
         results = []
-        for unit in self.units:
-            done = self.checkpoints.get(unit) if unit.month < self.current else None
-            if done is not None:
-                results.append(UnitResult(unit, "skipped", done["rows"], done["pages"], done["files"]))
-                continue
-            results.append(self._run_unit(api, warehouse, unit))
+        with Prefetcher(to_search, lambda u: api.search_pages(u.kind, u.month)) as ahead:
+            for unit in self.units:
+                if (mark := done[unit]) is not None:
+                    results.append(UnitResult(unit, "skipped", mark["rows"], mark["pages"], mark["files"]))
+                    continue
+                pages = ahead.pages(unit) if unit.part == "certs" else None
+                results.append(self._run_unit(api, warehouse, unit, pages))
         return results
 
-    def _run_unit(self, api: OdcApi, warehouse: Warehouse, unit: Unit) -> UnitResult:
+    def _run_unit(
+        self, api: OdcApi, warehouse: Warehouse, unit: Unit, pages: Iterable[list[Row]] | None
+    ) -> UnitResult:
         progress = Progress(str(unit))
         stats = UnitStats(on_page=lambda s: progress.page(s.pages, s.rows))
-        parents = self._parents(warehouse, unit) if unit.part == "recs" else []
+        if unit.part == "certs":
+            pages = _peek(pages if pages is not None else api.search_pages(unit.kind, unit.month))
+            parents: list[Parent] = []
+            has_rows = pages is not None
+        else:
+            parents = self._parents(warehouse, unit)
+            has_rows = bool(parents)
+        if has_rows:
+            files = self._load(api, warehouse, unit, stats, pages, parents)
+        else:  # nothing to load: no dlt run, and no file left from an earlier fetch
+            files = []
+            if not warehouse.stages_to_bucket:
+                self.bucket.delete(self.landing_key(unit))
+        if unit.month < self.current:
+            self.checkpoints.mark_done(unit, stats.rows, stats.pages, files)
+        progress.done(stats.pages, stats.rows, "checkpointed" if unit.month < self.current else "open month")
+        return UnitResult(unit, "fetched", stats.rows, stats.pages, files)
+
+    def _load(
+        self,
+        api: OdcApi,
+        warehouse: Warehouse,
+        unit: Unit,
+        stats: UnitStats,
+        pages: Iterable[list[Row]] | None,
+        parents: list[Parent],
+    ) -> list[str]:
+        """One dlt run for the unit; returns the files it landed in the bucket."""
         writer = None
         if not warehouse.stages_to_bucket:  # dlt's duckdb destination cannot stage: land it here
             writer = NdjsonGzipWriter(self.settings.data_dir / "tmp")
@@ -94,23 +128,24 @@ class Runner:
             unit.month,
             unit.part,
             stats,
+            pages=pages,
             item_format=warehouse.item_format,
             parents=parents,
             max_concurrency=self.settings.max_concurrency,
             landing=writer.write_batch if writer else None,
         )
+        if warehouse.rows_in_month(unit.table, unit.month) == 0:
+            # nothing of this month is loaded yet and keys are unique within the unit, so the
+            # rows can be appended; a month partly loaded (by a killed run) merges instead
+            source.resources[unit.table].apply_hints(write_disposition="append")
         try:
             warehouse.pipeline.run(source, loader_file_format=warehouse.loader_file_format)
-            files = self._land(writer, unit) if writer else []
+            return self._land(writer, unit) if writer else []
         except PipelineStepFailed as exc:
             raise _user_error(exc) or exc from None
         finally:
             if writer:
                 writer.discard()
-        if unit.month < self.current:
-            self.checkpoints.mark_done(unit, stats.rows, stats.pages, files)
-        progress.done(stats.pages, stats.rows, "checkpointed" if unit.month < self.current else "open month")
-        return UnitResult(unit, "fetched", stats.rows, stats.pages, files)
 
     def _land(self, writer: NdjsonGzipWriter, unit: Unit) -> list[str]:
         """Moves the unit's finished NDJSON into the bucket, replacing an earlier fetch."""
@@ -122,24 +157,15 @@ class Runner:
         return [self.bucket.put_file(path, key)]
 
     def landing_key(self, unit: Unit) -> str:
-        table = unit.kind.certificates_table if unit.part == "certs" else unit.kind.recommendations_table
-        return f"epc/json/{unit.kind.name}/{unit.month.compact}/{table}.jsonl.gz"
+        return f"epc/json/{unit.kind.name}/{unit.month.compact}/{unit.table}.jsonl.gz"
 
     def _parents(self, warehouse: Warehouse, unit: Unit) -> list[Parent]:
         """The month's certificates as loaded: their recommendations are fetched by key."""
-        pipeline = warehouse.pipeline
-        if not pipeline.default_schema_name:
-            return []
-        first, last = unit.month.first_day.isoformat(), unit.month.last_day.isoformat()
-        with pipeline.sql_client() as client:
-            table = client.make_qualified_table_name(unit.kind.certificates_table)
-            try:
-                rows = client.execute_sql(
-                    f"select lmk_key, cast(lodgement_date as string), postcode, uprn from {table} "
-                    f"where lodgement_date between date '{first}' and date '{last}' order by lmk_key"
-                )
-            except DatabaseUndefinedRelation:
-                return []
+        rows = warehouse.query(
+            "select lmk_key, cast(lodgement_date as string), postcode, uprn from {table} "
+            f"where {warehouse.month_filter(unit.month)} order by lmk_key",
+            unit.kind.certificates_table,
+        )
         return [Parent(*row) for row in rows or []]
 
     # --- reporting ----------------------------------------------------------------------
@@ -149,19 +175,15 @@ class Runner:
         tables = dict.fromkeys(
             t for u in self.units for t in (u.kind.certificates_table, u.kind.recommendations_table)
         )
-        counts = {}
-        if not warehouse.pipeline.default_schema_name:
-            return counts
-        with warehouse.pipeline.sql_client() as client:
-            for table in tables:
-                try:
-                    rows = client.execute_sql(
-                        f"select count(*) from {client.make_qualified_table_name(table)}"
-                    )
-                except DatabaseUndefinedRelation:
-                    continue
-                counts[table] = int(rows[0][0])
-        return counts
+        counts = {table: warehouse.query("select count(*) from {table}", table) for table in tables}
+        return {table: int(found[0][0]) for table, found in counts.items() if found}
+
+
+def _peek(pages: Iterable[list[Row]]) -> Iterator[list[Row]] | None:
+    """The pages again, or None when there are none (an empty month needs no dlt run)."""
+    remaining = iter(pages)
+    first = next(remaining, None)
+    return None if first is None else itertools.chain([first], remaining)
 
 
 def _user_error(exc: BaseException) -> UserError | None:

@@ -155,7 +155,9 @@ class OdcV1Double:
         return f"http://{host}:{port}/api/v1"
 
     def start(self) -> OdcV1Double:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -250,8 +252,8 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = parse_qs(url.query, keep_blank_values=True)
         authorised = double.authorised(self.headers.get("Authorization"))
-        status = self._answer(double, url.path, query, authorised)
-        double.record(Logged("GET", url.path, query, status, authorised))
+        self._entry = Logged("GET", url.path, query, 0, authorised)
+        self._answer(double, url.path, query, authorised)
 
     def _answer(self, double: OdcV1Double, path: str, query: dict, authorised: bool) -> int:
         parts = path.strip("/").split("/")
@@ -354,6 +356,9 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, str] | None = None,
         fault: Fault | None = None,
     ) -> int:
+        # logged before the answer leaves, so a client never sees a response the log lacks
+        self._entry.status = status
+        self.server.double.record(self._entry)
         announced = len(body)
         if fault and fault.body == "truncated":
             body = body[: len(body) // 2]
