@@ -56,16 +56,25 @@ class Batch:
 
     def to_arrow(self) -> pa.Table:
         """For parquet loading (DuckDB): payload as JSON text, which the JSON column accepts."""
-        dates = pc.strptime(pa.array(self.dates, pa.string()), "%Y-%m-%d", "s", error_is_null=True)
-        return pa.table(
-            {
-                self.key: pa.array(self.keys, pa.string()),
-                "lodgement_date": dates.cast(pa.date32()),
-                "postcode": pa.array(self.postcodes, pa.string()),
-                "uprn": pa.array(self.uprns, pa.string()),
-                "payload": pa.array([p.decode() for p in self.payloads], pa.string()),
-                "extracted_at": pa.array([self.extracted_at] * len(self.keys), pa.timestamp("us", "UTC")),
-            }
+        n = len(self.keys)
+        schema = pa.schema([
+            pa.field(self.key, pa.string(), nullable=False),
+            pa.field("lodgement_date", pa.date32()),
+            pa.field("postcode", pa.string()),
+            pa.field("uprn", pa.string()),
+            pa.field("payload", pa.string()),
+            pa.field("extracted_at", pa.timestamp("us", "UTC")),
+        ])  # fmt: skip
+        return pa.Table.from_arrays(
+            [
+                pa.array(self.keys, pa.string()),
+                _dates(self.dates),
+                pa.array(self.postcodes, pa.string()),
+                pa.array(self.uprns, pa.string()),
+                pa.array(self.payloads, pa.binary()).cast(pa.string()),  # no per-row decode
+                pa.repeat(pa.scalar(self.extracted_at, pa.timestamp("us", "UTC")), n),
+            ],
+            schema=schema,
         )
 
     def to_dicts(self) -> list[Row]:
@@ -133,6 +142,17 @@ def recommendation_batch(parent: Parent, rows: Sequence[Row], extracted_at: date
         payloads=[orjson.dumps(r) for r in rows],
         extracted_at=extracted_at,
     )
+
+
+def _dates(texts: list[str | None]) -> pa.Array:
+    """`YYYY-MM-DD` strings → dates; anything else → null."""
+    strings = pa.array(texts, pa.string())
+    try:
+        return strings.cast(pa.date32())
+    except pa.ArrowInvalid:  # a malformed date somewhere in the page: null just those
+        parsed = pc.strptime(strings, "%Y-%m-%d", "s", error_is_null=True).cast(pa.date32())
+        exact = pc.equal(pc.strftime(parsed, "%Y-%m-%d"), strings)  # strptime rolls 02-30 over
+        return pc.if_else(pc.fill_null(exact, False), parsed, pa.scalar(None, pa.date32()))
 
 
 def _date(text: str | None) -> date | None:

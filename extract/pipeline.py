@@ -19,6 +19,7 @@ DLT_DEFAULTS = {
     "runtime.log_level": "WARNING",
     "normalize.parquet_normalizer.add_dlt_load_id": "true",  # arrow items get _dlt_load_id too
     "load.truncate_staging_dataset": "true",  # merge leaves no copy behind in <dataset>_staging
+    "load.delete_completed_jobs": "true",  # loaded files are in the bucket; keep no second copy
 }
 
 

@@ -337,9 +337,12 @@ class Dataset:
         return 0 if h % 5 == 0 else 1 + h % 7
 
     # --- rows ---------------------------------------------------------------------------
-    @functools.lru_cache(maxsize=64)  # noqa: B019 - the dataset is immutable and long-lived
     def rows(self, kind: str, month: str) -> tuple[dict[str, str], ...]:
         """The month's certificates in API order: lodgement datetime, then key."""
+        return self._rows(kind, month) if self.count(kind, month) else ()
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - the dataset is immutable and long-lived
+    def _rows(self, kind: str, month: str) -> tuple[dict[str, str], ...]:
         made = [self._row(kind, month, i) for i in range(self.count(kind, month))]
         made.sort(key=lambda r: (r["lodgement-datetime"], r["lmk-key"]))
         return tuple(made)

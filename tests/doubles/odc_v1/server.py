@@ -99,28 +99,30 @@ class Logged:
 
 
 class PageCache:
-    """Serialised page bodies by request signature, bounded in bytes (pages repeat in benchmarks)."""
+    """Serialised page bodies by request signature, bounded in bytes (pages repeat in benchmarks).
+    An empty page is never cached, so data added later (the current month) is still found."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes, self.size = max_bytes, 0
-        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._items: OrderedDict[tuple, tuple[bytes, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: tuple) -> tuple[bytes, int] | None:
+        """(body, rows in it) of a page served before."""
         with self._lock:
-            body = self._items.get(key)
-            if body is not None:
+            entry = self._items.get(key)
+            if entry is not None:
                 self._items.move_to_end(key)
-            return body
+            return entry
 
-    def put(self, key: tuple, body: bytes) -> None:
-        if len(body) > self.max_bytes:
+    def put(self, key: tuple, entry: tuple[bytes, int]) -> None:
+        if len(entry[0]) > self.max_bytes:
             return
         with self._lock:
-            self._items[key] = body
-            self.size += len(body)
+            self._items[key] = entry
+            self.size += len(entry[0])
             while self.size > self.max_bytes:
-                self.size -= len(self._items.popitem(last=False)[1])
+                self.size -= len(self._items.popitem(last=False)[1][0])
 
 
 class OdcV1Double:
@@ -313,22 +315,23 @@ class _Handler(BaseHTTPRequestHandler):
         fmt = _negotiate(self.headers.get("Accept"), allow_zip=True)
         if fmt is None:
             return self._text(406, "Not Acceptable")
-        rows = _window_rows(double.data, kind, window, filters)
-        page = rows[offset : offset + size]
-        if not page:  # no results: 200 with an empty body and no cursor
-            return self._send(200, b"", "application/json" if fmt == "json" else _MIME[fmt])
-        token = double.cursor_for(signature, offset + len(page))
+        key = (signature, offset, fmt, str(window))
+        cached = double.cache.get(key) if fault is None else None
+        if cached is None:
+            page = _page(double.data, kind, window, filters, offset, size)
+            if not page:  # no results: 200 with an empty body and no cursor
+                return self._send(200, b"", "application/json" if fmt == "json" else _MIME[fmt])
+            body = _render(double, kind, fields.CERTIFICATES[kind], page, fmt, fault)
+            cached = (body, len(page))
+            if fault is None:
+                double.cache.put(key, cached)
+        body, length = cached
+        token = double.cursor_for(signature, offset + length)
         link_query = urlencode(
             [(k, v) for k, vs in query.items() if k not in ("search-after", "from") for v in vs]
             + [("search-after", token)]
         )
         headers = {"X-Next-Search-After": token, "Link": f'/api/v1/{kind}/search?{link_query}; rel="next"'}
-        key = (signature, offset, fmt, str(window))
-        body = double.cache.get(key) if fault is None else None
-        if body is None:
-            body = _render(double, kind, fields.CERTIFICATES[kind], page, fmt, fault)
-            if fault is None:
-                double.cache.put(key, body)
         return self._send(200, body, _MIME[fmt], headers, fault)
 
     def _by_key(self, double: OdcV1Double, kind: str, what: str, lmk: str, fault: Fault | None) -> int:
@@ -407,11 +410,22 @@ def _negotiate(accept: str | None, allow_zip: bool) -> str | None:
     return None
 
 
-def _window_rows(data: Rows, kind: str, window: list[str], filters: dict) -> list[dict[str, str]]:
-    rows: list[dict[str, str]] = []
+def _page(data: Rows, kind: str, window: list[str], filters: dict, offset: int, size: int) -> list[dict]:
+    """Rows `offset`..`offset + size` of the window, in API order."""
+    if filters:
+        rows = [r for month in window for r in data.rows(kind, month) if _matches(r, kind, filters)]
+        return rows[offset : offset + size]
+    page: list[dict[str, str]] = []
     for month in window:
-        rows.extend(data.rows(kind, month))
-    return [r for r in rows if _matches(r, kind, filters)] if filters else rows
+        rows = data.rows(kind, month)
+        if offset >= len(rows):
+            offset -= len(rows)
+            continue
+        page.extend(rows[offset : offset + size - len(page)])
+        offset = 0
+        if len(page) == size:
+            break
+    return page
 
 
 def _matches(row: dict[str, str], kind: str, filters: dict[str, list[str]]) -> bool:
