@@ -1,0 +1,22 @@
+{#- The filter that makes an incremental model read only what dlt loaded since its last run.
+
+    Rows are new when their `load_id` (dlt's _dlt_load_id) is above the highest one already in
+    the model. On BigQuery that alone would still scan every partition of the payload column, so
+    the filter also bounds `lodgement_date` from below by the earliest date among the new loads:
+    a literal the engine can prune partitions with. A daily run then reads the months it touched,
+    not 30 million certificates. -#}
+{% macro new_loads_only(upstream, load_id_column='load_id', date_column='lodgement_date') -%}
+    {%- if is_incremental() and execute -%}
+        {%- set last = run_query("select max(" ~ load_id_column ~ ") from " ~ this).columns[0].values()[0] -%}
+        {%- if last is not none -%}
+            {%- set earliest = run_query(
+                "select min(" ~ date_column ~ ") from " ~ upstream
+                ~ " where " ~ load_id_column ~ " > '" ~ last ~ "'"
+            ).columns[0].values()[0] -%}
+            where {{ load_id_column }} > '{{ last }}'
+            {%- if earliest is not none %}
+                and ({{ date_column }} >= date '{{ earliest }}' or {{ date_column }} is null)
+            {%- endif %}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

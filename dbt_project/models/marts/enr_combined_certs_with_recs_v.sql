@@ -1,0 +1,105 @@
+with
+
+domestic as (
+
+    select
+        'domestic' as certificate_kind,
+        lmk_key,
+        property_key,
+        uprn,
+        postcode,
+        lodgement_date,
+        current_energy_rating as energy_rating,
+        property_type
+    from {{ ref('enr_domestic_latest_by_lmk') }}
+
+),
+
+non_domestic as (
+
+    select
+        'non-domestic' as certificate_kind,
+        lmk_key,
+        property_key,
+        uprn,
+        postcode,
+        lodgement_date,
+        asset_rating_band as energy_rating,
+        property_type
+    from {{ ref('enr_non_domestic_latest_by_lmk') }}
+
+),
+
+certificates as (
+
+    select * from domestic
+    union all
+    select * from non_domestic
+
+),
+
+domestic_recommendations as (
+
+    select
+        'domestic' as certificate_kind,
+        lmk_key,
+        improvement_item as item,
+        cast(improvement_item as {{ dbt.type_string() }}) || '. '
+        || coalesce(improvement_summary_text, improvement_descr_text, 'improvement')
+        || coalesce(' (' || indicative_cost || ')', '') as line
+    from {{ ref('enr_domestic_recommendations_v') }}
+
+),
+
+non_domestic_recommendations as (
+
+    select
+        'non-domestic' as certificate_kind,
+        lmk_key,
+        recommendation_item as item,
+        cast(recommendation_item as {{ dbt.type_string() }}) || '. '
+        || coalesce(recommendation, 'recommendation')
+        || coalesce(' [' || recommendation_code || ']', '') as line
+    from {{ ref('enr_non_domestic_recommendations_v') }}
+
+),
+
+recommendation_lists as (
+
+    select
+        certificate_kind,
+        lmk_key,
+        count(*) as recommendation_count,
+        {{ dbt.listagg('line', "'; '", 'order by item') }} as recommendations
+    from (
+        select * from domestic_recommendations
+        union all
+        select * from non_domestic_recommendations
+    ) as recommendations
+    group by certificate_kind, lmk_key
+
+),
+
+final as (
+
+    select
+        certificates.certificate_kind,
+        certificates.lmk_key,
+        certificates.property_key,
+        certificates.uprn,
+        certificates.postcode,
+        certificates.lodgement_date,
+        certificates.energy_rating,
+        certificates.property_type,
+        cast(coalesce(recommendation_lists.recommendation_count, 0) as {{ dbt.type_int() }})
+            as recommendation_count,
+        recommendation_lists.recommendations
+    from certificates
+    left join recommendation_lists
+        on
+            certificates.certificate_kind = recommendation_lists.certificate_kind
+            and certificates.lmk_key = recommendation_lists.lmk_key
+
+)
+
+select * from final
