@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Every test: lint, then pytest (the API double over real HTTP, real DuckDB files, real dbt).
+# Every test: lint, pytest (the API double over real HTTP, real DuckDB files, real dbt builds),
+# the demo end to end in a fresh folder, sqlfluff, and the BigQuery target parsed and compiled
+# offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
@@ -7,3 +9,24 @@ source scripts/env.sh
 ruff check .
 ruff format --check .
 pytest "$@"
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+echo "--- the demo, end to end, into a fresh folder"
+DATA_DIR="$scratch/demo" DBT_TARGET_PATH="$scratch/target" bash scripts/demo.sh > "$scratch/demo.log" \
+  || { tail -40 "$scratch/demo.log"; exit 1; }
+tail -12 "$scratch/demo.log"
+
+echo "--- dbt docs generate over the demo's warehouse"
+DATA_DIR="$scratch/demo" dbt docs generate --quiet --target-path "$scratch/docs"
+test -s "$scratch/docs/catalog.json" && test -s "$scratch/docs/index.html"
+
+echo "--- sqlfluff"
+mkdir -p "$scratch/lint"
+DATA_DIR="$scratch/lint" sqlfluff lint dbt_project/models
+
+echo "--- dbt parse and compile for the bigquery target, offline (incremental models need a live relation)"
+BQ_METHOD=oauth-secrets BQ_TOKEN=offline-token PROJECT_ID=offline-project DBT_TARGET=bigquery \
+  DBT_TARGET_PATH="$scratch/bq-target" bash -c \
+  'dbt parse --quiet && dbt compile --quiet --no-populate-cache --exclude config.materialized:incremental'
+echo "all checks passed"

@@ -4,13 +4,13 @@
     register writes for "no value" (NO DATA!, INVALID!, N/A, Not Defined, Unknown, Not applicable,
     not recorded, the Welsh "Dim" = none, "Not defined - …" tenures) and empty strings. -#}
 {% macro clean_text(expression) -%}
-    case
-        when upper(trim({{ expression }})) in (
-            '', 'NO DATA!', 'NODATA!', 'INVALID!', 'N/A', 'NOT DEFINED', 'UNKNOWN',
-            'NOT APPLICABLE', 'NOT RECORDED', 'DIM', 'NONE|DIM', '%%MAINHEATCONTROL%%'
-        ) then null
-        when upper(trim({{ expression }})) like 'NOT DEFINED%' then null
-        else trim({{ expression }})
+    {#- a CASE rather than IN (…): DuckDB plans a long IN list as a join, one per column -#}
+    case upper(trim({{ expression }}))
+        {%- for sentinel in ['', 'NO DATA!', 'NODATA!', 'INVALID!', 'N/A', 'NOT DEFINED', 'UNKNOWN',
+                             'NOT APPLICABLE', 'NOT RECORDED', 'DIM', 'NONE|DIM', '%%MAINHEATCONTROL%%'] %}
+        when '{{ sentinel }}' then null
+        {%- endfor %}
+        else case when upper(trim({{ expression }})) not like 'NOT DEFINED%' then trim({{ expression }}) end
     end
 {%- endmacro %}
 

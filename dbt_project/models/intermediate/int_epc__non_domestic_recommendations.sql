@@ -1,7 +1,6 @@
 {{
     config(
         unique_key=['lmk_key', 'recommendation_item'],
-        incremental_strategy='merge',
         partition_by=(
             {'field': 'lodgement_date', 'data_type': 'date', 'granularity': 'month'}
             if target.type == 'bigquery' else none

@@ -46,7 +46,7 @@ domestic_recommendations as (
         improvement_item as item,
         cast(improvement_item as {{ dbt.type_string() }}) || '. '
         || coalesce(improvement_summary_text, improvement_descr_text, 'improvement')
-        || coalesce(' (' || indicative_cost || ')', '') as line
+        || coalesce(' (' || indicative_cost || ')', '') as recommendation_line
     from {{ ref('enr_domestic_recommendations_v') }}
 
 ),
@@ -59,7 +59,7 @@ non_domestic_recommendations as (
         recommendation_item as item,
         cast(recommendation_item as {{ dbt.type_string() }}) || '. '
         || coalesce(recommendation, 'recommendation')
-        || coalesce(' [' || recommendation_code || ']', '') as line
+        || coalesce(' [' || recommendation_code || ']', '') as recommendation_line
     from {{ ref('enr_non_domestic_recommendations_v') }}
 
 ),
@@ -70,7 +70,7 @@ recommendation_lists as (
         certificate_kind,
         lmk_key,
         count(*) as recommendation_count,
-        {{ dbt.listagg('line', "'; '", 'order by item') }} as recommendations
+        {{ dbt.listagg("recommendation_line", "'; '", 'order by item') }} as recommendations
     from (
         select * from domestic_recommendations
         union all

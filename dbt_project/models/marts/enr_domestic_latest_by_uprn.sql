@@ -2,7 +2,6 @@
     config(
         materialized='incremental',
         unique_key='property_key',
-        incremental_strategy='merge',
         on_schema_change='append_new_columns',
         partition_by=(
             {'field': 'lodgement_date', 'data_type': 'date', 'granularity': 'month'}
@@ -12,39 +11,29 @@
     )
 }}
 
+{#- int_epc__domestic_certificates is read where needed rather than through one shared CTE, which
+    DuckDB would materialise whole, every column of every certificate. -#}
+
 with
 
-certificates as (
+{% if is_incremental() %}
+new_certificates as (
 
+    -- loaded since the last run; only their properties can get a new latest certificate
     select * from {{ ref('int_epc__domestic_certificates') }}
-    {% if is_incremental() %}
-    -- only the properties that new certificates touched are ranked again, with all their certificates
-    where property_key in (
-        select property_key from {{ ref('int_epc__domestic_certificates') }}
-        where load_id > (select max(load_id) from {{ this }})
-    )
-    {% endif %}
+    {{ new_loads_only(ref('int_epc__domestic_certificates')) }}
 
 ),
 
-ranked as (
+touched_properties as (
 
-    select
-        *,
-        row_number() over (
-            partition by property_key
-            order by
-                lodgement_date desc nulls last,
-                lodgement_datetime desc nulls last,
-                lmk_key desc
-        ) as rank_in_property,
-        cast(count(*) over (partition by property_key) as {{ dbt.type_int() }}) as certificates_for_property
-    from certificates
+    select distinct property_key from new_certificates
 
 ),
 
-final as (
+candidates as (
 
+    -- the new certificates against the current latest of each property they touch
     select
         property_key,
         lmk_key,
@@ -141,10 +130,261 @@ final as (
         tenure,
         report_type,
         extracted_at,
-        load_id,
-        certificates_for_property
+        load_id
+    from new_certificates
+    union all
+    select
+        current_latest.property_key,
+        current_latest.lmk_key,
+        current_latest.uprn,
+        current_latest.uprn_source,
+        current_latest.building_reference_number,
+        current_latest.address1,
+        current_latest.address2,
+        current_latest.address3,
+        current_latest.address,
+        current_latest.postcode,
+        current_latest.posttown,
+        current_latest.county,
+        current_latest.local_authority,
+        current_latest.local_authority_label,
+        current_latest.constituency,
+        current_latest.constituency_label,
+        current_latest.lodgement_date,
+        current_latest.lodgement_datetime,
+        current_latest.inspection_date,
+        current_latest.current_energy_rating,
+        current_latest.potential_energy_rating,
+        current_latest.current_energy_efficiency,
+        current_latest.potential_energy_efficiency,
+        current_latest.environment_impact_current,
+        current_latest.environment_impact_potential,
+        current_latest.energy_consumption_current,
+        current_latest.energy_consumption_potential,
+        current_latest.co2_emissions_current,
+        current_latest.co2_emissions_current_per_floor_area,
+        current_latest.co2_emissions_potential,
+        current_latest.lighting_cost_current,
+        current_latest.lighting_cost_potential,
+        current_latest.heating_cost_current,
+        current_latest.heating_cost_potential,
+        current_latest.hot_water_cost_current,
+        current_latest.hot_water_cost_potential,
+        current_latest.total_floor_area,
+        current_latest.floor_height,
+        current_latest.multi_glaze_proportion,
+        current_latest.low_energy_lighting,
+        current_latest.extension_count,
+        current_latest.number_habitable_rooms,
+        current_latest.number_heated_rooms,
+        current_latest.number_open_fireplaces,
+        current_latest.flat_storey_count,
+        current_latest.wind_turbine_count,
+        current_latest.unheated_corridor_length,
+        current_latest.photo_supply,
+        current_latest.fixed_lighting_outlets_count,
+        current_latest.low_energy_fixed_light_count,
+        current_latest.mains_gas,
+        current_latest.flat_top_storey,
+        current_latest.solar_water_heating,
+        current_latest.property_type,
+        current_latest.built_form,
+        current_latest.transaction_type,
+        current_latest.energy_tariff,
+        current_latest.floor_level,
+        current_latest.main_heating_controls,
+        current_latest.glazed_type,
+        current_latest.glazed_area,
+        current_latest.hot_water_description,
+        current_latest.hot_water_energy_eff,
+        current_latest.hot_water_env_eff,
+        current_latest.floor_description,
+        current_latest.floor_energy_eff,
+        current_latest.floor_env_eff,
+        current_latest.windows_description,
+        current_latest.windows_energy_eff,
+        current_latest.windows_env_eff,
+        current_latest.walls_description,
+        current_latest.walls_energy_eff,
+        current_latest.walls_env_eff,
+        current_latest.secondary_heating_description,
+        current_latest.secondary_heating_energy_eff,
+        current_latest.secondary_heating_env_eff,
+        current_latest.roof_description,
+        current_latest.roof_energy_eff,
+        current_latest.roof_env_eff,
+        current_latest.main_heating_description,
+        current_latest.main_heating_energy_eff,
+        current_latest.main_heating_env_eff,
+        current_latest.main_heating_controls_description,
+        current_latest.main_heating_controls_energy_eff,
+        current_latest.main_heating_controls_env_eff,
+        current_latest.lighting_description,
+        current_latest.lighting_energy_eff,
+        current_latest.lighting_env_eff,
+        current_latest.main_fuel,
+        current_latest.heat_loss_corridor,
+        current_latest.mechanical_ventilation,
+        current_latest.construction_age_band,
+        current_latest.tenure,
+        current_latest.report_type,
+        current_latest.extracted_at,
+        current_latest.load_id
+    from {{ this }} as current_latest
+    inner join touched_properties
+        on current_latest.property_key = touched_properties.property_key
+
+),
+
+property_sizes as (
+
+    select
+        certificates.property_key,
+        count(*) as certificates_for_property
+    from {{ ref('int_epc__domestic_certificates') }} as certificates
+    inner join touched_properties
+        on certificates.property_key = touched_properties.property_key
+    group by certificates.property_key
+
+),
+{% else %}
+candidates as (
+
+    select * from {{ ref('int_epc__domestic_certificates') }}
+
+),
+
+property_sizes as (
+
+    select
+        property_key,
+        count(*) as certificates_for_property
+    from {{ ref('int_epc__domestic_certificates') }}
+    group by property_key
+
+),
+{% endif %}
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by property_key
+            order by
+                lodgement_date desc nulls last,
+                lodgement_datetime desc nulls last,
+                lmk_key desc,
+                load_id desc
+        ) as rank_in_property
+    from candidates
+
+),
+
+final as (
+
+    select
+        ranked.property_key,
+        ranked.lmk_key,
+        ranked.uprn,
+        ranked.uprn_source,
+        ranked.building_reference_number,
+        ranked.address1,
+        ranked.address2,
+        ranked.address3,
+        ranked.address,
+        ranked.postcode,
+        ranked.posttown,
+        ranked.county,
+        ranked.local_authority,
+        ranked.local_authority_label,
+        ranked.constituency,
+        ranked.constituency_label,
+        ranked.lodgement_date,
+        ranked.lodgement_datetime,
+        ranked.inspection_date,
+        ranked.current_energy_rating,
+        ranked.potential_energy_rating,
+        ranked.current_energy_efficiency,
+        ranked.potential_energy_efficiency,
+        ranked.environment_impact_current,
+        ranked.environment_impact_potential,
+        ranked.energy_consumption_current,
+        ranked.energy_consumption_potential,
+        ranked.co2_emissions_current,
+        ranked.co2_emissions_current_per_floor_area,
+        ranked.co2_emissions_potential,
+        ranked.lighting_cost_current,
+        ranked.lighting_cost_potential,
+        ranked.heating_cost_current,
+        ranked.heating_cost_potential,
+        ranked.hot_water_cost_current,
+        ranked.hot_water_cost_potential,
+        ranked.total_floor_area,
+        ranked.floor_height,
+        ranked.multi_glaze_proportion,
+        ranked.low_energy_lighting,
+        ranked.extension_count,
+        ranked.number_habitable_rooms,
+        ranked.number_heated_rooms,
+        ranked.number_open_fireplaces,
+        ranked.flat_storey_count,
+        ranked.wind_turbine_count,
+        ranked.unheated_corridor_length,
+        ranked.photo_supply,
+        ranked.fixed_lighting_outlets_count,
+        ranked.low_energy_fixed_light_count,
+        ranked.mains_gas,
+        ranked.flat_top_storey,
+        ranked.solar_water_heating,
+        ranked.property_type,
+        ranked.built_form,
+        ranked.transaction_type,
+        ranked.energy_tariff,
+        ranked.floor_level,
+        ranked.main_heating_controls,
+        ranked.glazed_type,
+        ranked.glazed_area,
+        ranked.hot_water_description,
+        ranked.hot_water_energy_eff,
+        ranked.hot_water_env_eff,
+        ranked.floor_description,
+        ranked.floor_energy_eff,
+        ranked.floor_env_eff,
+        ranked.windows_description,
+        ranked.windows_energy_eff,
+        ranked.windows_env_eff,
+        ranked.walls_description,
+        ranked.walls_energy_eff,
+        ranked.walls_env_eff,
+        ranked.secondary_heating_description,
+        ranked.secondary_heating_energy_eff,
+        ranked.secondary_heating_env_eff,
+        ranked.roof_description,
+        ranked.roof_energy_eff,
+        ranked.roof_env_eff,
+        ranked.main_heating_description,
+        ranked.main_heating_energy_eff,
+        ranked.main_heating_env_eff,
+        ranked.main_heating_controls_description,
+        ranked.main_heating_controls_energy_eff,
+        ranked.main_heating_controls_env_eff,
+        ranked.lighting_description,
+        ranked.lighting_energy_eff,
+        ranked.lighting_env_eff,
+        ranked.main_fuel,
+        ranked.heat_loss_corridor,
+        ranked.mechanical_ventilation,
+        ranked.construction_age_band,
+        ranked.tenure,
+        ranked.report_type,
+        ranked.extracted_at,
+        ranked.load_id,
+        cast(property_sizes.certificates_for_property as {{ dbt.type_int() }}) as certificates_for_property
     from ranked
-    where rank_in_property = 1
+    inner join property_sizes
+        on ranked.property_key = property_sizes.property_key
+    where ranked.rank_in_property = 1
 
 )
 
