@@ -8,7 +8,10 @@ from dataclasses import dataclass
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.destinations.adapters import bigquery_adapter
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.destinations.impl.bigquery.bigquery_adapter import PartitionTransformation
+from dlt.extract.resource import DltResource
 
 from extract.months import Month
 from extract.settings import Settings
@@ -20,6 +23,9 @@ DLT_DEFAULTS = {
     "normalize.parquet_normalizer.add_dlt_load_id": "true",  # arrow items get _dlt_load_id too
     "load.truncate_staging_dataset": "true",  # merge leaves no copy behind in <dataset>_staging
     "load.delete_completed_jobs": "true",  # loaded files are in the bucket; keep no second copy
+    # BigQuery reads uncompressed JSONL in parallel (a gzip file by one worker); the bucket copy
+    # is compressed by the extractor itself
+    "data_writer.disable_compression": "true",
 }
 
 
@@ -46,12 +52,20 @@ def apply_dlt_defaults() -> None:
 
 @dataclass(frozen=True)
 class Warehouse:
-    """A pipeline plus how items must be shaped for its destination."""
+    """A pipeline plus how items must be shaped and hinted for its destination."""
 
     pipeline: dlt.Pipeline
     item_format: str  # "arrow" (parquet loads) or "dicts" (jsonl loads, JSON-typed payload)
     loader_file_format: str
-    stages_to_bucket: bool  # dlt itself writes the NDJSON into the bucket (staging)
+
+    def hint(self, resource: DltResource, cluster: tuple[str, ...]) -> None:
+        """Destination-specific table hints: BigQuery partitions by lodgement month and clusters."""
+        if self.pipeline.destination.destination_name == "bigquery":
+            bigquery_adapter(
+                resource,
+                partition=PartitionTransformation("DATE_TRUNC({column_name}, MONTH)", "lodgement_date"),
+                cluster=list(cluster),
+            )
 
     def query(self, sql: str, table: str) -> list[tuple] | None:
         """`sql` with `{table}` as the qualified raw table; None while that table does not exist."""
@@ -75,15 +89,26 @@ class Warehouse:
 
 
 def build_warehouse(settings: Settings, source: str) -> Warehouse:
-    """The dlt pipeline `epc_<source>` loading into `settings.destination`."""
+    """The dlt pipeline `epc_<source>_<destination>` loading into `settings.destination`.
+
+    Both destinations get the month's NDJSON written into the bucket by the extractor rather than
+    by dlt's filesystem staging, which always nests files under `<bucket>/<dataset>/` and so cannot
+    give the `{BUCKET}/epc/json/{kind}/{YYYYMM}/` layout.
+    """
     apply_dlt_defaults()
     settings.pipelines_dir.mkdir(parents=True, exist_ok=True)
-    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    destination = dlt.destinations.duckdb(str(settings.duckdb_path))
+    if settings.destination == "bigquery":
+        # credentials: Application Default Credentials, or the key file GOOGLE_APPLICATION_CREDENTIALS
+        destination = dlt.destinations.bigquery(project_id=settings.project_id, location=settings.region)
+        item_format, file_format = "dicts", "jsonl"  # a JSON column cannot be loaded from parquet
+    else:
+        settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        destination = dlt.destinations.duckdb(str(settings.duckdb_path))
+        item_format, file_format = "arrow", "parquet"
     pipeline = dlt.pipeline(
         pipeline_name=f"epc_{source}_{settings.destination}",
         destination=destination,
         dataset_name=settings.dataset,
         pipelines_dir=str(settings.pipelines_dir),
     )
-    return Warehouse(pipeline, item_format="arrow", loader_file_format="parquet", stages_to_bucket=False)
+    return Warehouse(pipeline, item_format=item_format, loader_file_format=file_format)

@@ -102,8 +102,7 @@ class Runner:
             files = self._load(api, warehouse, unit, stats, pages, parents)
         else:  # nothing to load: no dlt run, and no file left from an earlier fetch
             files = []
-            if not warehouse.stages_to_bucket:
-                self.bucket.delete(self.landing_key(unit))
+            self.bucket.delete(self.landing_key(unit))
         if unit.month < self.current:
             self.checkpoints.mark_done(unit, stats.rows, stats.pages, files)
         progress.done(stats.pages, stats.rows, "checkpointed" if unit.month < self.current else "open month")
@@ -119,9 +118,7 @@ class Runner:
         parents: list[Parent],
     ) -> list[str]:
         """One dlt run for the unit; returns the files it landed in the bucket."""
-        writer = None
-        if not warehouse.stages_to_bucket:  # dlt's duckdb destination cannot stage: land it here
-            writer = NdjsonGzipWriter(self.settings.data_dir / "tmp")
+        writer = NdjsonGzipWriter(self.settings.data_dir / "tmp")
         source = odc_source(
             api,
             unit.kind,
@@ -132,7 +129,10 @@ class Runner:
             item_format=warehouse.item_format,
             parents=parents,
             max_concurrency=self.settings.max_concurrency,
-            landing=writer.write_batch if writer else None,
+            landing=writer.write_batch,
+        )
+        warehouse.hint(
+            source.resources[unit.table], unit.kind.cluster if unit.part == "certs" else ("lmk_key",)
         )
         if warehouse.rows_in_month(unit.table, unit.month) == 0:
             # nothing of this month is loaded yet and keys are unique within the unit, so the
@@ -140,12 +140,11 @@ class Runner:
             source.resources[unit.table].apply_hints(write_disposition="append")
         try:
             warehouse.pipeline.run(source, loader_file_format=warehouse.loader_file_format)
-            return self._land(writer, unit) if writer else []
+            return self._land(writer, unit)
         except PipelineStepFailed as exc:
             raise _user_error(exc) or exc from None
         finally:
-            if writer:
-                writer.discard()
+            writer.discard()
 
     def _land(self, writer: NdjsonGzipWriter, unit: Unit) -> list[str]:
         """Moves the unit's finished NDJSON into the bucket, replacing an earlier fetch."""

@@ -19,7 +19,7 @@ import dlt
 from extract.errors import ConfigError
 
 V1_BASE_URL = "https://epc.opendatacommunities.org/api/v1"
-DESTINATIONS = ("duckdb",)
+DESTINATIONS = ("duckdb", "bigquery")
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Settings:
     duckdb_path: Path
     data_dir: Path
     destination: str
+    project_id: str | None = None
+    region: str = "europe-west2"
 
     @property
     def pipelines_dir(self) -> Path:
@@ -116,11 +118,15 @@ class _Lookup:
         return value
 
 
-def bucket_url(raw: str) -> str:
-    """A local path, `file://` URL or `gs://` URL → an absolute URL dlt and fsspec accept."""
+def bucket_url(raw: str, destination: str = "duckdb") -> str:
+    """A local path, `file://` URL or `gs://` URL → an absolute URL dlt and fsspec accept. With the
+    BigQuery destination a bare name (`my-bucket`, as the original design wrote BUCKET) is a GCS
+    bucket."""
     scheme = urlsplit(raw).scheme
     if scheme == "gs":
         return raw.rstrip("/")
+    if not scheme and destination == "bigquery" and "/" not in raw and not raw.startswith("."):
+        return f"gs://{raw}"
     if scheme == "file":
         raw = urlsplit(raw).path
     elif scheme:
@@ -144,6 +150,11 @@ def load_settings(
         raise ConfigError(f"EPC_API_BASE_URL={base_url!r} is not an http(s) URL")
     api_key = lookup.get("EPC_API_KEY", "sources.epc.api_key", secret=True)
     dataset = lookup.get("BQ_DATASET") or "dame_epc"
+    project_id = lookup.get("PROJECT_ID", "destination.bigquery.project_id")
+    if destination == "bigquery" and not project_id:
+        raise ConfigError(
+            "the bigquery destination needs PROJECT_ID (the Google Cloud project of BQ_DATASET)"
+        )
     duckdb_path = Path(lookup.get("DUCKDB_PATH") or data_dir / "epc.duckdb").resolve()
     if duckdb_path.stem == dataset:
         raise ConfigError(
@@ -163,9 +174,11 @@ def load_settings(
         retry_backoff=lookup.number("RETRY_BACKOFF", "sources.epc.retry_backoff", 1.0, 0, 600, float),
         start_year=int(lookup.number("START_YEAR", "sources.epc.start_year", 2008, 2008, 2100)),
         end_year=int(lookup.number("END_YEAR", "sources.epc.end_year", 0, 2008, 2100)) or None,
-        bucket_url=bucket_url(lookup.get("BUCKET") or str(data_dir / "bucket")),
+        bucket_url=bucket_url(lookup.get("BUCKET") or str(data_dir / "bucket"), destination),
         dataset=dataset,
         duckdb_path=duckdb_path,
         data_dir=data_dir.resolve(),
         destination=destination,
+        project_id=project_id,
+        region=lookup.get("REGION", "destination.bigquery.location") or "europe-west2",
     )

@@ -6,7 +6,7 @@
     coalesce(
         'uprn:' || {{ uprn }},
         'address:' || {{ normalise_key_text(postcode) }} || ':' || nullif({{ normalise_key_text(
-            "concat_ws(' ', " ~ address_lines | join(', ') ~ ")"
+            "coalesce(" ~ address_lines | join(", '') || coalesce(") ~ ", '')"
         ) }}, ''),
         'certificate:' || {{ certificate_key }}
     )

@@ -1,3 +1,5 @@
+{#- enforce_table_contracts: false only for the BigQuery emulator, which cannot parse the
+    CREATE TABLE (columns) AS SELECT an enforced contract generates (its DDL is asserted instead) -#}
 {{
     config(
         materialized='incremental',
@@ -8,6 +10,7 @@
             if target.type == 'bigquery' else none
         ),
         cluster_by=['property_key'],
+        contract={'enforced': var('enforce_table_contracts', true)},
     )
 }}
 
