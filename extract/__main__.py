@@ -86,7 +86,10 @@ def print_summary(settings: Settings, runner: Runner, results: list[UnitResult])
     )
     print(f"files:  {runner.bucket.uri('epc/json/')}")
     print(f"state:  {runner.bucket.uri(f'state/{settings.dataset}/')}")
-    print(f"duckdb: {settings.duckdb_path} (schema {settings.dataset})")
+    if settings.destination == "bigquery":
+        print(f"bigquery: {settings.project_id}.{settings.dataset} (location {settings.region})")
+    else:
+        print(f"duckdb: {settings.duckdb_path} (schema {settings.dataset})")
     for table, count in runner.table_counts().items():
         print(f"  {settings.dataset}.{table}: {count} rows")
 

@@ -8,8 +8,11 @@ from typing import Any
 
 import orjson
 from dlt.common.configuration import resolve_configuration
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.storages.configuration import FilesystemConfiguration
 from dlt.common.storages.fsspec_filesystem import fsspec_from_config
+
+from extract.errors import ConfigError, CredentialsError
 
 
 class Bucket:
@@ -17,13 +20,21 @@ class Bucket:
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
-        config = resolve_configuration(
-            FilesystemConfiguration(bucket_url=self.url), sections=("destination", "filesystem")
-        )
+        try:
+            config = resolve_configuration(
+                FilesystemConfiguration(bucket_url=self.url), sections=("destination", "filesystem")
+            )
+        except ConfigFieldMissingException:
+            raise CredentialsError(
+                f"no credentials for the bucket {self.url}: set GOOGLE_APPLICATION_CREDENTIALS to a "
+                "service-account key file or run `gcloud auth application-default login`"
+            ) from None
         self.fs, root = fsspec_from_config(config)
         self.root = root.rstrip("/")
         protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
         self.local = "file" in protocols
+        if not self.local and not self.fs.exists(self.root.split("/")[0]):
+            raise ConfigError(f"the bucket {self.url} does not exist or cannot be read: check BUCKET")
 
     def path(self, key: str) -> str:
         return f"{self.root}/{key.lstrip('/')}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 
 import dlt
@@ -38,6 +39,8 @@ class _ArrowPayloadHintFilter(logging.Filter):
 
 
 def apply_dlt_defaults() -> None:
+    # reading query results needs no BigQuery Storage API client (not installed); say so once
+    warnings.filterwarnings("ignore", message="Cannot create BigQuery Storage client")
     dlt_logger = logging.getLogger("dlt")
     if not any(isinstance(f, _ArrowPayloadHintFilter) for f in dlt_logger.filters):
         dlt_logger.addFilter(_ArrowPayloadHintFilter())

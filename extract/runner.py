@@ -7,11 +7,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
+from google.api_core.exceptions import Forbidden, Unauthorized
+from google.auth.exceptions import GoogleAuthError
 
 from extract.bucket import Bucket
 from extract.checkpoints import Checkpoints, Unit
-from extract.errors import UserError
+from extract.errors import ConfigError, CredentialsError, UserError
 from extract.kinds import Kind
 from extract.landing import NdjsonGzipWriter, Parent
 from extract.months import Month
@@ -186,11 +189,20 @@ def _peek(pages: Iterable[list[Row]]) -> Iterator[list[Row]] | None:
 
 
 def _user_error(exc: BaseException) -> UserError | None:
-    """The user error dlt wrapped while running our resource, if any."""
+    """The user error dlt wrapped while running our resource, or the one a missing or refused
+    warehouse credential means, if any."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, UserError):
             return exc
+        if isinstance(exc, (GoogleAuthError, Forbidden, Unauthorized)):
+            return CredentialsError(
+                f"Google Cloud refused or lacks credentials ({type(exc).__name__}): set "
+                "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file or run "
+                "`gcloud auth application-default login`"
+            )
+        if isinstance(exc, ConfigFieldMissingException):
+            return ConfigError(f"missing configuration for {exc.spec_name}: {', '.join(exc.fields)}")
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return None

@@ -1,0 +1,208 @@
+"""The production target, GCS + BigQuery, for real against local emulators on 127.0.0.1.
+
+The extractor (dlt's BigQuery destination, gcsfs), and dbt-bigquery talk HTTP to
+gcp-storage-emulator and bqemulator, started by .ci/emulators.sh (installed on first use into
+.emu/). Credentials are a throwaway service-account file whose token endpoint is a loopback stub,
+so the real service-account code paths run. What the emulators cannot show (JSON column type,
+clustering, the partitioning of dbt tables) is asserted on the DDL dlt and dbt generate.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LOOPBACK_ENV, ROOT, Warehouse
+from tests.doubles.odc_v1 import Dataset, OdcV1Double
+
+WINDOW = ["--start", "2023-04", "--end", "2023-06", "--with-recs"]
+TABLES = ("domestic_raw_json", "non_domestic_raw_json", "domestic_recommendations_raw_json",
+          "non_domestic_recommendations_raw_json")  # fmt: skip
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+@pytest.fixture(scope="module")
+def emulators():
+    """Both emulators up for this module; their environment as a dict."""
+    subprocess.run(["bash", ".ci/emulators.sh", "up"], cwd=ROOT, check=True, capture_output=True)
+    values = {}
+    for line in (ROOT / ".emu" / "env").read_text().splitlines():
+        for pair in line.removeprefix("export ").split():
+            name, _, value = pair.partition("=")
+            values[name] = value
+    yield values
+    subprocess.run(["bash", ".ci/emulators.sh", "down"], cwd=ROOT, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def double():
+    with OdcV1Double(Dataset(seed=31, start="2023-01", end="2023-12")) as api:
+        yield api
+
+
+@pytest.fixture
+def cloud(emulators, double, tmp_path, monkeypatch):
+    """A fresh bucket and dataset on the emulators, and the environment that points at them."""
+    from google.cloud import storage
+
+    name = f"t{uuid.uuid4().hex[:10]}"
+    env = {
+        **os.environ, **LOOPBACK_ENV, **emulators,
+        "EPC_EMAIL": double.email, "EPC_API_KEY": double.api_key, "EPC_API_BASE_URL": double.base_url,
+        "DATA_DIR": str(tmp_path / "work"), "BUCKET": name, "BQ_DATASET": name, "DESTINATION": "bigquery",
+        "RETRY_BACKOFF": "0.01",
+    }  # fmt: skip
+    for variable, value in emulators.items():  # for the Google clients this test process uses
+        monkeypatch.setenv(variable, value)
+    storage.Client(project=emulators["PROJECT_ID"]).create_bucket(name)
+    return env
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "extract", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def bigquery_counts(env: dict[str, str], sql: str) -> list[tuple]:
+    from google.cloud import bigquery
+
+    client = bigquery.Client(project=env["PROJECT_ID"])
+    return [tuple(row.values()) for row in client.query(sql.format(ds=env["BQ_DATASET"])).result()]
+
+
+def gcs_lines(env: dict[str, str], key: str) -> int:
+    from google.cloud import storage
+
+    blob = storage.Client(project=env["PROJECT_ID"]).bucket(env["BUCKET"]).blob(key)
+    return len(gzip.decompress(blob.download_as_bytes()).splitlines())
+
+
+def duckdb_copy(cloud: dict[str, str], tmp_path: Path) -> Warehouse:
+    """The same window extracted into DuckDB, for comparison."""
+    local = {
+        **cloud,
+        "DESTINATION": "duckdb",
+        "DATA_DIR": str(tmp_path / "duck"),
+        "BUCKET": str(tmp_path / "b"),
+    }
+    done = run(WINDOW, local)
+    assert done.returncode == 0, done.stderr
+    return Warehouse(tmp_path / "duck", dataset=cloud["BQ_DATASET"])
+
+
+def test_extract_lands_in_gcs_and_bigquery_with_the_rows_duckdb_gets(cloud, double, tmp_path):
+    done = run(WINDOW, cloud)
+    assert done.returncode == 0, done.stderr
+    duck = duckdb_copy(cloud, tmp_path)
+    for table in TABLES:
+        sql = f"select extract(month from lodgement_date), count(*) from {{ds}}.{table} group by 1 order by 1"
+        assert bigquery_counts(cloud, sql) == duck.query(sql), table
+    for month in ("202304", "202305"):
+        key = f"epc/json/domestic/{month}/domestic_raw_json.jsonl.gz"
+        assert gcs_lines(cloud, key) == double.data.count("domestic", f"{month[:4]}-{month[4:]}")
+    payload = bigquery_counts(cloud, "select count(*) from {ds}.domestic_raw_json "
+                                     "where json_value(payload, '$.\"lmk-key\"') = lmk_key")  # fmt: skip
+    assert payload == [(sum(double.data.count("domestic", m) for m in ("2023-04", "2023-05", "2023-06")),)]
+    double.clear()
+    again = run(WINDOW, cloud)  # checkpoints live in gs://{BUCKET}/state: nothing is asked again
+    assert again.returncode == 0 and double.log == []
+
+
+def test_killed_bigquery_load_resumes_without_duplicates_or_gaps(cloud, double, tmp_path):
+    env = {**cloud, "PAGE_SIZE": "7"}
+    double.clear()
+    process = subprocess.Popen([sys.executable, "-m", "extract", *WINDOW], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while len(double.log) < 40 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    resumed = run(WINDOW, env)
+    assert resumed.returncode == 0, resumed.stderr
+    duck = duckdb_copy(cloud, tmp_path)
+    for table in TABLES:
+        sql = f"select count(*), count(distinct lmk_key) from {{ds}}.{table}"
+        bq, local = bigquery_counts(cloud, sql), duck.query(sql)
+        assert bq == local, table
+    keys = "select lmk_key from {ds}.domestic_raw_json order by 1"
+    assert bigquery_counts(cloud, keys) == duck.query(keys)
+
+
+def test_dbt_builds_every_model_on_bigquery_and_counts_match_duckdb(cloud, tmp_path):
+    assert run(WINDOW, cloud).returncode == 0
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    shutil.copy(ROOT / "profiles.example.yml", profiles / "profiles.yml")
+    env = {**cloud, "DBT_PROFILES_DIR": str(profiles), "DBT_LOG_PATH": str(tmp_path / "logs")}
+    bq = subprocess.run(
+        [DBT, "build", "--target", "bigquery_emulator", "--vars", "{enforce_table_contracts: false}",
+         "--target-path", str(tmp_path / "bq-target"), "--no-use-colors"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert bq.returncode == 0, bq.stdout[-3000:]
+    assert "ERROR=0 SKIP=0" in bq.stdout.strip().splitlines()[-1]
+    duck = duckdb_copy(cloud, tmp_path)
+    local = subprocess.run(
+        [DBT, "build", "--target", "duckdb", "--target-path", str(tmp_path / "duck-target"),
+         "--no-use-colors"],
+        cwd=ROOT, env={**env, "DATA_DIR": str(tmp_path / "duck")}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert local.returncode == 0, local.stdout[-3000:]
+    marts = [row[0] for row in duck.query(
+        "select table_name from information_schema.tables"
+        " where table_schema = '{ds}' and table_name like 'enr_%'"
+    )]  # fmt: skip
+    assert len(marts) == 9
+    for mart in marts:
+        sql = f"select count(*) from {{ds}}.{mart}"
+        assert bigquery_counts(cloud, sql) == duck.query(sql), mart
+    # what the emulator cannot keep, the DDL dbt sent carries
+    ddl = (
+        tmp_path / "bq-target/run/dame_epc/dbt_project/models/marts/enr_domestic_latest_by_uprn.sql"
+    ).read_text()
+    assert "partition by date_trunc(lodgement_date, month)" in ddl.lower()
+    assert "cluster by property_key" in ddl.lower()
+
+
+def test_dlt_ddl_has_json_payload_monthly_partitions_and_clustering(cloud):
+    assert run(["--kinds", "domestic,non-domestic", "--start", "2023-04", "--end", "2023-04", "--with-recs"],
+               cloud).returncode == 0  # fmt: skip
+    script = """
+import dlt, sys
+p = dlt.attach("epc_odc_bigquery", pipelines_dir=sys.argv[1])
+with p.destination_client() as client:
+    for name in sys.argv[2:]:
+        columns = list(p.default_schema.tables[name]["columns"].values())
+        print(client._get_table_update_sql(name, columns, False)[0].replace("\\n", " "))
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(Path(cloud["DATA_DIR"]) / "pipelines"), *TABLES],
+                          env=cloud, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    ddl = dict(zip(TABLES, done.stdout.strip().splitlines(), strict=True))
+    for table, statement in ddl.items():
+        assert "`payload` JSON" in statement and "`lodgement_date` DATE" in statement, table
+        assert "PARTITION BY DATE_TRUNC(`lodgement_date`, MONTH)" in statement, table
+    assert "CLUSTER BY `lmk_key`, `postcode`, `uprn`" in ddl["domestic_raw_json"]
+    for table in TABLES[1:]:
+        assert ddl[table].endswith("CLUSTER BY `lmk_key`"), table
+
+
+def test_bad_google_credentials_are_one_line_before_any_request(cloud, double):
+    double.clear()
+    done = run(WINDOW, {**cloud, "GOOGLE_APPLICATION_CREDENTIALS": "/nonexistent/key.json"})
+    assert done.returncode == 3
+    assert done.stderr.strip().startswith("error: ") and "GOOGLE_APPLICATION_CREDENTIALS" in done.stderr
+    assert double.log == []
+    missing = run(WINDOW, {**cloud, "PROJECT_ID": ""})
+    assert missing.returncode == 2 and "PROJECT_ID" in missing.stderr
