@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 from extract.errors import ConfigError, UserError
-from extract.kinds import KINDS, parse_kinds
+from extract.kinds import parse_kinds
 from extract.months import resolve_window
 from extract.progress import event, setup_logging
 from extract.runner import Runner, UnitResult, log_plan
-from extract.settings import DESTINATIONS, Settings, load_settings
+from extract.settings import DESTINATIONS, SOURCES, Settings, load_settings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,7 +23,13 @@ class _Parser(argparse.ArgumentParser):
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = _Parser(prog="python -m extract", description=__doc__)
     parser.add_argument(
-        "--kinds", default=",".join(KINDS), help="comma-separated kinds (default: %(default)s)"
+        "--source",
+        choices=tuple(SOURCES),
+        help="mhclg: the live service (the default); odc: the retired v1 API, its mirrors and archives",
+    )
+    parser.add_argument(
+        "--kinds",
+        help="comma-separated kinds (default: domestic,non-domestic; the live service also has display)",
     )
     parser.add_argument("--start", help="first month, YYYY-MM (default: START_YEAR-01)")
     parser.add_argument("--end", help="last month, YYYY-MM (default: END_YEAR-12 or this month)")
@@ -52,14 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(argv)
         setup_logging(args.log_format)
-        settings = load_settings(args.env_file, args.destination)
-        kinds = parse_kinds(args.kinds)
+        settings = load_settings(args.env_file, args.destination, source=args.source)
+        kinds = parse_kinds(args.kinds, settings.source)
         months = resolve_window(args.start, args.end, settings.start_year, settings.end_year)
         runner = Runner(settings, kinds, months, with_recs=args.with_recs)
         if args.dry_run:
             log_plan(runner.plan())
             return 0
-        settings.require_credentials()
+        settings.check_credentials()
         if args.reset:
             cleared = runner.reset(args.reset)
             event(f"reset: cleared {cleared} {args.reset} checkpoints", cleared=cleared)

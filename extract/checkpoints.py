@@ -34,7 +34,7 @@ class Unit:
     @property
     def table(self) -> str:
         """The raw table the unit lands in."""
-        return self.kind.certificates_table if self.part == "certs" else self.kind.recommendations_table
+        return self.kind.table(self.source, self.part)
 
 
 class Checkpoints:

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,8 @@ from dlt.common.schema.typing import TTableSchemaColumns
 Row = dict[str, Any]
 
 
-def landing_columns(key: str) -> TTableSchemaColumns:
-    """dlt column hints for a raw table keyed by `key` (e.g. `lmk_key`)."""
+def landing_columns(key: str, extra: tuple[str, ...] = ()) -> TTableSchemaColumns:
+    """dlt column hints for a raw table keyed by `key` (e.g. `lmk_key`), with `extra` text columns."""
     return {
         key: {"data_type": "text", "nullable": False},
         "lodgement_date": {"data_type": "date", "nullable": True},
@@ -36,7 +36,7 @@ def landing_columns(key: str) -> TTableSchemaColumns:
         "uprn": {"data_type": "text", "nullable": True},
         "payload": {"data_type": "json", "nullable": True},
         "extracted_at": {"data_type": "timestamp", "nullable": True},
-    }
+    } | {name: {"data_type": "text", "nullable": True} for name in extra}
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class Batch:
     uprns: list[str | None]
     payloads: list[bytes]
     extracted_at: datetime
+    extra: dict[str, list[str | None]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -57,14 +58,17 @@ class Batch:
     def to_arrow(self) -> pa.Table:
         """For parquet loading (DuckDB): payload as JSON text, which the JSON column accepts."""
         n = len(self.keys)
-        schema = pa.schema([
-            pa.field(self.key, pa.string(), nullable=False),
-            pa.field("lodgement_date", pa.date32()),
-            pa.field("postcode", pa.string()),
-            pa.field("uprn", pa.string()),
-            pa.field("payload", pa.string()),
-            pa.field("extracted_at", pa.timestamp("us", "UTC")),
-        ])  # fmt: skip
+        schema = pa.schema(
+            [
+                pa.field(self.key, pa.string(), nullable=False),
+                pa.field("lodgement_date", pa.date32()),
+                pa.field("postcode", pa.string()),
+                pa.field("uprn", pa.string()),
+                pa.field("payload", pa.string()),
+                pa.field("extracted_at", pa.timestamp("us", "UTC")),
+                *(pa.field(name, pa.string()) for name in self.extra),
+            ]
+        )
         return pa.Table.from_arrays(
             [
                 pa.array(self.keys, pa.string()),
@@ -73,38 +77,58 @@ class Batch:
                 pa.array(self.uprns, pa.string()),
                 pa.array(self.payloads, pa.binary()).cast(pa.string()),  # no per-row decode
                 pa.repeat(pa.scalar(self.extracted_at, pa.timestamp("us", "UTC")), n),
+                *(pa.array(values, pa.string()) for values in self.extra.values()),
             ],
             schema=schema,
         )
 
+    def _heads(self) -> list[dict[str, Any]]:
+        """Every column but the payload, row by row."""
+        extra = list(zip(*self.extra.values(), strict=True)) if self.extra else [()] * len(self.keys)
+        return [
+            {self.key: k, "lodgement_date": d, "postcode": p, "uprn": u}
+            | dict(zip(self.extra, x, strict=True))
+            for k, d, p, u, x in zip(self.keys, self.dates, self.postcodes, self.uprns, extra, strict=True)
+        ]
+
     def to_dicts(self) -> list[Row]:
         """For JSONL loading (BigQuery): payload as an object, so it lands as JSON, not a string."""
         return [
-            {
-                self.key: k,
-                "lodgement_date": _date(d),
-                "postcode": p,
-                "uprn": u,
+            head
+            | {
+                "lodgement_date": _date(head["lodgement_date"]),
                 "payload": orjson.loads(j),
                 "extracted_at": self.extracted_at,
             }
-            for k, d, p, u, j in zip(
-                self.keys, self.dates, self.postcodes, self.uprns, self.payloads, strict=True
-            )
+            for head, j in zip(self._heads(), self.payloads, strict=True)
         ]
 
     def ndjson(self) -> bytes:
         """The batch as NDJSON lines, payload spliced in as the API sent it."""
         at = self.extracted_at.isoformat()
-        lines = []
-        for k, d, p, u, j in zip(
-            self.keys, self.dates, self.postcodes, self.uprns, self.payloads, strict=True
-        ):
-            head = orjson.dumps(
-                {self.key: k, "lodgement_date": d, "postcode": p, "uprn": u, "extracted_at": at}
-            )
-            lines.append(head[:-1] + b',"payload":' + j + b"}\n")
-        return b"".join(lines)
+        return b"".join(
+            orjson.dumps(head | {"extracted_at": at})[:-1] + b',"payload":' + j + b"}\n"
+            for head, j in zip(self._heads(), self.payloads, strict=True)
+        )
+
+
+def document_batch(summaries: Sequence[Row], documents: Sequence[Row], extracted_at: datetime) -> Batch:
+    """Live-service certificates → landing batch keyed by `certificate_number`: the lifted columns
+    come from the search summary (the same in every schema version), the payload is the full
+    document `/api/certificate` returned."""
+    return Batch(
+        key="certificate_number",
+        keys=[s["certificateNumber"] for s in summaries],
+        dates=[(s.get("registrationDate") or "")[:10] or None for s in summaries],
+        postcodes=[s.get("postcode") or None for s in summaries],
+        uprns=[str(s["uprn"]) if s.get("uprn") not in (None, "") else None for s in summaries],
+        payloads=[orjson.dumps(d) for d in documents],
+        extracted_at=extracted_at,
+        extra={
+            "schema_type": [s.get("schemaType") for s in summaries],
+            "related_certificate_number": [s.get("relatedRrn") for s in summaries],
+        },
+    )
 
 
 def certificate_batch(rows: Sequence[Row], extracted_at: datetime) -> Batch:

@@ -121,11 +121,11 @@ class OdcApi:
                 return []
             return _rows(response.json(), where)
 
-    def _errors(self, where: str) -> _TranslateErrors:
-        return _TranslateErrors(where, self.base_url, self.attempts)
+    def _errors(self, where: str) -> TranslateErrors:
+        return TranslateErrors(where, self.base_url, self.attempts)
 
 
-class _TranslateErrors:
+class TranslateErrors:
     """Turns transport failures into one-line user errors naming what was being fetched."""
 
     def __init__(self, where: str, base_url: str, attempts: int) -> None:

@@ -1,58 +1,44 @@
-"""dlt source for the legacy v1 API: one kind × month × part (certificates or recommendations).
+"""dlt source for the legacy v1 API, and the plan of its units (kind × month × certs | recs).
 
-One `pipeline.run()` per month makes each month its own atomic load, which is what lets the
+One `pipeline.run()` per unit makes each month its own atomic load, which is what lets the
 runner mark it done only after its rows are committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import dlt
 from dlt.extract.resource import DltResource
 
+from extract.checkpoints import Unit
+from extract.concurrency import Prefetcher, bounded_map
 from extract.kinds import Kind
 from extract.landing import Batch, Parent, certificate_batch, landing_columns, recommendation_batch
 from extract.months import Month
 from extract.odc_api import OdcApi
+from extract.pipeline import Warehouse
+from extract.progress import UnitStats
+from extract.settings import Settings
 
-
-@dataclass
-class UnitStats:
-    """What one kind × month × part fetched; updated page by page."""
-
-    pages: int = 0
-    rows: int = 0
-    on_page: Callable[[UnitStats], None] | None = field(default=None, repr=False)
-
-    def add(self, rows: int) -> None:
-        self.pages += 1
-        self.rows += rows
-        if self.on_page:
-            self.on_page(self)
+KEY = "lmk_key"
 
 
 @dlt.source(name="epc_odc", max_table_nesting=0)
 def odc_source(
     api: OdcApi,
-    kind: Kind,
-    month: Month,
-    part: str,
+    unit: Unit,
     stats: UnitStats,
-    pages: Iterable[list[dict[str, Any]]] | None = None,
+    pages: Iterable[list[Any]],
     item_format: str = "arrow",
-    parents: Sequence[Parent] = (),
     max_concurrency: int = 8,
     landing: Callable[[Batch], None] | None = None,
 ) -> DltResource:
-    """Certificates lodged in `month` (`part="certs"`; their search `pages` when fetched ahead,
-    else fetched here), or the recommendations of `parents`, the month's certificates already in
-    the warehouse (`part="recs"`). `landing` sees every batch as it passes, to write it to the
-    bucket where dlt does not stage there itself."""
+    """For `certs`, the certificates on the search `pages` of the unit's month; for `recs`, the
+    recommendations of the certificates (`Parent`s) on `pages`. `landing` sees every batch as it
+    passes, to write it to the bucket."""
     extracted_at = datetime.now(UTC)
 
     def emit(batch: Batch) -> Any:
@@ -62,56 +48,75 @@ def odc_source(
 
     def certificates() -> Iterator[Any]:
         seen: set[str] = set()  # the API may repeat a key across pages: keep its first row
-        for page in pages if pages is not None else api.search_pages(kind, month):
+        for page in pages:
             rows = [r for r in page if r["lmk-key"] not in seen and not seen.add(r["lmk-key"])]
             stats.add(len(rows))
             if rows:
                 yield emit(certificate_batch(rows, extracted_at))
 
     def recommendations() -> Iterator[Any]:
-        for parent, rows in _bounded_map(
-            lambda p: (p, api.recommendations(kind, p.key)), parents, max_concurrency
-        ):
-            stats.add(len(rows))
-            if rows:
-                yield emit(recommendation_batch(parent, rows, extracted_at))
+        for parents in pages:
+            fetch = lambda p: (p, api.recommendations(unit.kind, p.key))  # noqa: E731
+            for parent, rows in bounded_map(fetch, parents, max_concurrency):
+                stats.add(len(rows))
+                if rows:
+                    yield emit(recommendation_batch(parent, rows, extracted_at))
 
-    # delete-insert on the key: rows already loaded for these keys are replaced. A merge key
-    # rather than a primary key, because keys are unique within a load already (see `seen`)
-    # and dlt's per-key de-duplication would sort every 3 KB payload again.
-    if part == "certs":
-        return dlt.resource(
-            certificates,
-            name=kind.certificates_table,
-            write_disposition="merge",
-            merge_key="lmk_key",
-            columns=landing_columns("lmk_key"),
-        )
-    # a certificate's recommendations are replaced as a set (they have no key of their own)
+    # Certificates: delete-insert on the key, so rows already loaded for these keys are replaced.
+    # A merge key rather than a primary key: keys are unique within a load already (`seen`), and
+    # dlt's per-key de-duplication would sort every 3 KB payload again. Recommendations have no
+    # key of their own: a certificate's set is replaced as a whole.
     return dlt.resource(
-        recommendations,
-        name=kind.recommendations_table,
+        certificates if unit.part == "certs" else recommendations,
+        name=unit.table,
         write_disposition="merge",
-        merge_key="lmk_key",
-        columns=landing_columns("lmk_key"),
+        merge_key=KEY,
+        columns=landing_columns(KEY),
     )
 
 
-def _bounded_map(fn: Callable[[Any], Any], items: Sequence[Any], limit: int) -> Iterator[Any]:
-    """`fn` over `items` on `limit` threads with at most `limit` calls in flight; results in
-    completion order. dlt parallelises per resource, not per request, hence this pool."""
-    pending: set[Future[Any]] = set()
-    source = iter(items)
-    with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="epc-recs") as pool:
-        try:
-            while True:
-                while len(pending) < limit and (item := next(source, None)) is not None:
-                    pending.add(pool.submit(fn, item))
-                if not pending:
-                    return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        finally:
-            for future in pending:
-                future.cancel()
+class OdcPlan:
+    """What the runner needs to know of the v1 source."""
+
+    name = "odc"
+    key = KEY
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.api: OdcApi | None = None
+
+    def units(self, kinds: list[Kind], months: list[Month], with_recs: bool) -> list[Unit]:
+        parts = ("certs", "recs") if with_recs else ("certs",)
+        return [Unit(self.name, k, m, p) for k in kinds for m in months for p in parts]
+
+    def open(self) -> None:
+        self.api = OdcApi(self.settings)
+
+    def search(self, unit: Unit) -> Iterator[list[Any]] | None:
+        """The unit's search pages, fetched ahead by the runner; None for units without search."""
+        return self.api.search_pages(unit.kind, unit.month) if unit.part == "certs" else None
+
+    def pages(self, unit: Unit, warehouse: Warehouse, ahead: Prefetcher) -> Iterable[list[Any]]:
+        if unit.part == "certs":
+            return ahead.pages(unit)
+        rows = warehouse.query(  # recommendations are fetched for the month's loaded certificates
+            "select lmk_key, cast(lodgement_date as string), postcode, uprn from {table} "
+            f"where {warehouse.month_filter(unit.month)} order by lmk_key",
+            unit.kind.table(self.name, "certs"),
+        )
+        return [[Parent(*row) for row in rows]] if rows else []
+
+    def source(
+        self,
+        unit: Unit,
+        stats: UnitStats,
+        pages: Iterable[list[Any]],
+        warehouse: Warehouse,
+        landing: Callable[[Batch], None],
+    ) -> Any:
+        return odc_source(
+            self.api, unit, stats, pages, warehouse.item_format, self.settings.max_concurrency, landing
+        )
+
+    def cluster(self, unit: Unit) -> tuple[str, ...]:
+        return (KEY, *unit.kind.cluster_extra) if unit.part == "certs" else (KEY,)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -67,3 +69,18 @@ class Progress:
             rows=rows,
             rows_per_s=round(rate, 1),
         )
+
+
+@dataclass
+class UnitStats:
+    """What one unit fetched; updated page by page."""
+
+    pages: int = 0
+    rows: int = 0
+    on_page: Callable[[UnitStats], None] | None = field(default=None, repr=False)
+
+    def add(self, rows: int) -> None:
+        self.pages += 1
+        self.rows += rows
+        if self.on_page:
+            self.on_page(self)

@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -14,18 +15,16 @@ from google.auth.exceptions import GoogleAuthError
 
 from extract.bucket import Bucket
 from extract.checkpoints import Checkpoints, Unit
+from extract.concurrency import Prefetcher
 from extract.errors import ConfigError, CredentialsError, UserError
 from extract.kinds import Kind
-from extract.landing import NdjsonGzipWriter, Parent
+from extract.landing import NdjsonGzipWriter
+from extract.mhclg_source import MhclgPlan
 from extract.months import Month
-from extract.odc_api import OdcApi, Row
-from extract.odc_source import UnitStats, odc_source
+from extract.odc_source import OdcPlan
 from extract.pipeline import Warehouse, build_warehouse
-from extract.prefetch import Prefetcher
-from extract.progress import Progress, event
+from extract.progress import Progress, UnitStats, event
 from extract.settings import Settings
-
-SOURCE = "odc"
 
 
 @dataclass
@@ -50,8 +49,8 @@ class Runner:
     ) -> None:
         self.settings = settings
         self.current = Month.current(today)
-        parts = ("certs", "recs") if with_recs else ("certs",)
-        self.units = [Unit(SOURCE, k, m, p) for k in kinds for m in months for p in parts]
+        self.source = OdcPlan(settings) if settings.source == "odc" else MhclgPlan(settings, today)
+        self.units = self.source.units(kinds, months, with_recs)
         self.bucket = Bucket(settings.bucket_url)
         self.checkpoints = Checkpoints(self.bucket, settings.dataset)
 
@@ -73,36 +72,27 @@ class Runner:
 
     # --- running ------------------------------------------------------------------------
     def run(self) -> list[UnitResult]:
-        api = OdcApi(self.settings)
-        warehouse = build_warehouse(self.settings, SOURCE)
+        self.source.open()
+        warehouse = build_warehouse(self.settings, self.source.name)
         # a package left by a killed run is dropped: its month is not done, so it is fetched again
         warehouse.pipeline.abort_packages()
         done = {u: self.checkpoints.get(u) if u.month < self.current else None for u in self.units}
-        to_search = [u for u in self.units if done[u] is None and u.part == "certs"]
+        searches = {u: self.source.search(u) for u in self.units if done[u] is None}
         results = []
-        with Prefetcher(to_search, lambda u: api.search_pages(u.kind, u.month)) as ahead:
+        with Prefetcher([u for u, s in searches.items() if s is not None], searches.__getitem__) as ahead:
             for unit in self.units:
                 if (mark := done[unit]) is not None:
                     results.append(UnitResult(unit, "skipped", mark["rows"], mark["pages"], mark["files"]))
                     continue
-                pages = ahead.pages(unit) if unit.part == "certs" else None
-                results.append(self._run_unit(api, warehouse, unit, pages))
+                results.append(self._run_unit(warehouse, unit, ahead))
         return results
 
-    def _run_unit(
-        self, api: OdcApi, warehouse: Warehouse, unit: Unit, pages: Iterable[list[Row]] | None
-    ) -> UnitResult:
+    def _run_unit(self, warehouse: Warehouse, unit: Unit, ahead: Prefetcher) -> UnitResult:
         progress = Progress(str(unit))
         stats = UnitStats(on_page=lambda s: progress.page(s.pages, s.rows))
-        if unit.part == "certs":
-            pages = _peek(pages if pages is not None else api.search_pages(unit.kind, unit.month))
-            parents: list[Parent] = []
-            has_rows = pages is not None
-        else:
-            parents = self._parents(warehouse, unit)
-            has_rows = bool(parents)
-        if has_rows:
-            files = self._load(api, warehouse, unit, stats, pages, parents)
+        pages = _peek(self.source.pages(unit, warehouse, ahead))
+        if pages is not None:
+            files = self._load(warehouse, unit, stats, pages)
         else:  # nothing to load: no dlt run, and no file left from an earlier fetch
             files = []
             self.bucket.delete(self.landing_key(unit))
@@ -112,35 +102,17 @@ class Runner:
         return UnitResult(unit, "fetched", stats.rows, stats.pages, files)
 
     def _load(
-        self,
-        api: OdcApi,
-        warehouse: Warehouse,
-        unit: Unit,
-        stats: UnitStats,
-        pages: Iterable[list[Row]] | None,
-        parents: list[Parent],
+        self, warehouse: Warehouse, unit: Unit, stats: UnitStats, pages: Iterable[list[Any]]
     ) -> list[str]:
         """One dlt run for the unit; returns the files it landed in the bucket."""
         writer = NdjsonGzipWriter(self.settings.data_dir / "tmp")
-        source = odc_source(
-            api,
-            unit.kind,
-            unit.month,
-            unit.part,
-            stats,
-            pages=pages,
-            item_format=warehouse.item_format,
-            parents=parents,
-            max_concurrency=self.settings.max_concurrency,
-            landing=writer.write_batch,
-        )
-        warehouse.hint(
-            source.resources[unit.table], unit.kind.cluster if unit.part == "certs" else ("lmk_key",)
-        )
-        if warehouse.rows_in_month(unit.table, unit.month) == 0:
+        source = self.source.source(unit, stats, pages, warehouse, writer.write_batch)
+        resource = source.resources[unit.table]
+        warehouse.hint(resource, self.source.cluster(unit))
+        if unit.part != "deltas" and warehouse.rows_in_month(unit.table, unit.month) == 0:
             # nothing of this month is loaded yet and keys are unique within the unit, so the
             # rows can be appended; a month partly loaded (by a killed run) merges instead
-            source.resources[unit.table].apply_hints(write_disposition="append")
+            resource.apply_hints(write_disposition="append")
         try:
             warehouse.pipeline.run(source, loader_file_format=warehouse.loader_file_format)
             return self._land(writer, unit)
@@ -161,27 +133,16 @@ class Runner:
     def landing_key(self, unit: Unit) -> str:
         return f"epc/json/{unit.kind.name}/{unit.month.compact}/{unit.table}.jsonl.gz"
 
-    def _parents(self, warehouse: Warehouse, unit: Unit) -> list[Parent]:
-        """The month's certificates as loaded: their recommendations are fetched by key."""
-        rows = warehouse.query(
-            "select lmk_key, cast(lodgement_date as string), postcode, uprn from {table} "
-            f"where {warehouse.month_filter(unit.month)} order by lmk_key",
-            unit.kind.certificates_table,
-        )
-        return [Parent(*row) for row in rows or []]
-
     # --- reporting ----------------------------------------------------------------------
     def table_counts(self) -> dict[str, int]:
         """Rows per raw table in the warehouse (tables not created yet are left out)."""
-        warehouse = build_warehouse(self.settings, SOURCE)
-        tables = dict.fromkeys(
-            t for u in self.units for t in (u.kind.certificates_table, u.kind.recommendations_table)
-        )
+        warehouse = build_warehouse(self.settings, self.source.name)
+        tables = dict.fromkeys(u.table for u in self.units)
         counts = {table: warehouse.query("select count(*) from {table}", table) for table in tables}
         return {table: int(found[0][0]) for table, found in counts.items() if found}
 
 
-def _peek(pages: Iterable[list[Row]]) -> Iterator[list[Row]] | None:
+def _peek(pages: Iterable[list[Any]]) -> Iterator[list[Any]] | None:
     """The pages again, or None when there are none (an empty month needs no dlt run)."""
     remaining = iter(pages)
     first = next(remaining, None)

@@ -19,6 +19,8 @@ import dlt
 from extract.errors import ConfigError
 
 V1_BASE_URL = "https://epc.opendatacommunities.org/api/v1"
+LIVE_BASE_URL = "https://api.get-energy-performance-data.communities.gov.uk"
+SOURCES = {"mhclg": LIVE_BASE_URL, "odc": V1_BASE_URL}
 DESTINATIONS = ("duckdb", "bigquery")
 
 
@@ -38,8 +40,10 @@ class Secret:
 class Settings:
     """Everything a run needs; built once by `load_settings`."""
 
+    source: str
     email: str | None
     api_key: Secret | None
+    token: Secret | None
     base_url: str
     page_size: int
     max_concurrency: int
@@ -55,6 +59,7 @@ class Settings:
     destination: str
     project_id: str | None = None
     region: str = "europe-west2"
+    rate_limit: tuple[int, float] = (6000, 300.0)
 
     @property
     def pipelines_dir(self) -> Path:
@@ -68,6 +73,21 @@ class Settings:
                 "(or SOURCES__EPC__EMAIL and SOURCES__EPC__API_KEY)"
             )
         return self.email, self.api_key.value
+
+    def require_token(self) -> str:
+        if not self.token or not self.token.value:
+            raise ConfigError(
+                "missing credentials: set EPC_API_TOKEN for the live service "
+                "(or EPC_EMAIL and EPC_API_KEY with --source odc for the v1 API)"
+            )
+        return self.token.value
+
+    def check_credentials(self) -> None:
+        """Fails before any request when the selected source has no credentials."""
+        if self.source == "odc":
+            self.require_credentials()
+        else:
+            self.require_token()
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -134,21 +154,45 @@ def bucket_url(raw: str, destination: str = "duckdb") -> str:
     return Path(raw).expanduser().resolve().as_uri()
 
 
+def _rate_limit(raw: str | None) -> tuple[int, float]:
+    """`6000/300`: requests per seconds."""
+    if not raw:
+        return 6000, 300.0
+    count, _, seconds = raw.partition("/")
+    try:
+        limit = int(count), float(seconds)
+    except ValueError:
+        limit = (0, 0.0)
+    if limit[0] < 1 or limit[1] <= 0:
+        raise ConfigError(f"RATE_LIMIT={raw!r}: use requests/seconds, e.g. 6000/300")
+    return limit
+
+
 def load_settings(
     env_file: Path | None = None,
     destination: str | None = None,
     environ: Mapping[str, str] | None = None,
+    source: str | None = None,
 ) -> Settings:
-    """Builds `Settings`, failing with one clear line on any bad value."""
+    """Builds `Settings`, failing with one clear line on any bad value.
+
+    The source is `--source`, else SOURCE, else the live service (mhclg) unless only the legacy
+    v1 credentials (EPC_EMAIL and EPC_API_KEY, no EPC_API_TOKEN) are configured.
+    """
     lookup = _Lookup(read_env_file(env_file) if env_file else {}, environ or os.environ)
+    token = lookup.get("EPC_API_TOKEN", "sources.epc.api_token", secret=True)
+    api_key = lookup.get("EPC_API_KEY", "sources.epc.api_key", secret=True)
+    email = lookup.get("EPC_EMAIL", "sources.epc.email", secret=True)
+    source = source or lookup.get("SOURCE") or ("odc" if api_key and email and not token else "mhclg")
+    if source not in SOURCES:
+        raise ConfigError(f"unknown source {source!r}: choose from {', '.join(SOURCES)}")
     data_dir = Path(lookup.get("DATA_DIR") or "data")
     destination = destination or lookup.get("DESTINATION") or "duckdb"
     if destination not in DESTINATIONS:
         raise ConfigError(f"unknown destination {destination!r}: choose from {', '.join(DESTINATIONS)}")
-    base_url = lookup.get("EPC_API_BASE_URL", "sources.epc.base_url") or V1_BASE_URL
+    base_url = lookup.get("EPC_API_BASE_URL", "sources.epc.base_url") or SOURCES[source]
     if urlsplit(base_url).scheme not in ("http", "https"):
         raise ConfigError(f"EPC_API_BASE_URL={base_url!r} is not an http(s) URL")
-    api_key = lookup.get("EPC_API_KEY", "sources.epc.api_key", secret=True)
     dataset = lookup.get("BQ_DATASET") or "dame_epc"
     project_id = lookup.get("PROJECT_ID", "destination.bigquery.project_id")
     if destination == "bigquery" and not project_id:
@@ -162,8 +206,10 @@ def load_settings(
             "confuse the file's catalog with the schema: rename one of them"
         )
     return Settings(
-        email=lookup.get("EPC_EMAIL", "sources.epc.email", secret=True),
+        source=source,
+        email=email,
         api_key=Secret(api_key) if api_key else None,
+        token=Secret(token) if token else None,
         base_url=base_url.rstrip("/"),
         page_size=int(lookup.number("PAGE_SIZE", "sources.epc.page_size", 5000, 1, 5000)),
         max_concurrency=int(lookup.number("MAX_CONCURRENCY", "sources.epc.max_concurrency", 8, 1, 64)),
@@ -181,4 +227,5 @@ def load_settings(
         destination=destination,
         project_id=project_id,
         region=lookup.get("REGION", "destination.bigquery.location") or "europe-west2",
+        rate_limit=_rate_limit(lookup.get("RATE_LIMIT", "sources.epc.rate_limit")),
     )

@@ -146,7 +146,7 @@ def test_dry_run_prints_the_plan_and_sends_no_request(extract, double, monkeypat
     assert extract("--kinds", "domestic", "--start", "2023-04", "--end", "2023-05").code == 0
     double.clear()
     monkeypatch.delenv("EPC_API_KEY")
-    result = extract("--kinds", "domestic,non-domestic", *WINDOW, "--dry-run")
+    result = extract("--source", "odc", "--kinds", "domestic,non-domestic", *WINDOW, "--dry-run")
     assert result.code == 0, result.err
     assert double.log == []
     lines = result.err.splitlines()

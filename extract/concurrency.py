@@ -1,15 +1,18 @@
-"""Fetches the pages of upcoming units on a background thread, a bounded number ahead.
+"""Bounded concurrency for fetching: pages of upcoming units ahead, requests in parallel.
 
-While dlt loads one month into the warehouse (engine work that releases the GIL), the next
-month's pages are already being fetched and parsed, so the two overlap instead of alternating.
-At most `depth` pages wait in memory, whatever the size of a month.
+`Prefetcher`: while dlt loads one month into the warehouse (engine work that releases the GIL),
+the next month's pages are already being fetched and parsed, so the two overlap instead of
+alternating; at most `depth` pages wait in memory, whatever the size of a month.
+`bounded_map`: one request per item (recommendations, live certificates) on a few threads.
+dlt parallelises per resource, not per request, hence these.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 _END = object()
@@ -70,3 +73,23 @@ class Prefetcher:
 class _Failure:
     def __init__(self, error: BaseException) -> None:
         self.error = error
+
+
+def bounded_map(fn: Callable[[Any], Any], items: Sequence[Any], limit: int) -> Iterator[Any]:
+    """`fn` over `items` on `limit` threads with at most `limit` calls in flight; results in
+    completion order."""
+    pending: set[Future[Any]] = set()
+    source = iter(items)
+    with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="epc-fetch") as pool:
+        try:
+            while True:
+                while len(pending) < limit and (item := next(source, None)) is not None:
+                    pending.add(pool.submit(fn, item))
+                if not pending:
+                    return
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
