@@ -1,11 +1,11 @@
 {{
     config(
-        unique_key='lmk_key',
+        unique_key='certificate_id',
         partition_by=(
             {'field': 'lodgement_date', 'data_type': 'date', 'granularity': 'month'}
             if target.type == 'bigquery' else none
         ),
-        cluster_by=['property_key', 'lmk_key'],
+        cluster_by=['property_key', 'certificate_id'],
     )
 }}
 
@@ -23,7 +23,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by lmk_key
+            partition by certificate_id
             order by load_id desc, extracted_at desc
         ) as load_rank
     from certificates
@@ -41,7 +41,7 @@ final as (
 
     select
         *,
-        {{ property_key('uprn', 'postcode', ['address1', 'address2', 'address3'], 'lmk_key') }}
+        {{ property_key('uprn', 'postcode', ['address1', 'address2', 'address3'], 'certificate_id') }}
             as property_key
     from latest_load
 

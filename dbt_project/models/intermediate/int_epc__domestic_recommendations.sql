@@ -1,11 +1,11 @@
 {{
     config(
-        unique_key=['lmk_key', 'improvement_item'],
+        unique_key=['certificate_id', 'improvement_item'],
         partition_by=(
             {'field': 'lodgement_date', 'data_type': 'date', 'granularity': 'month'}
             if target.type == 'bigquery' else none
         ),
-        cluster_by=['lmk_key'],
+        cluster_by=['certificate_id'],
     )
 }}
 
@@ -23,7 +23,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by lmk_key, improvement_item
+            partition by certificate_id, improvement_item
             order by load_id desc, extracted_at desc
         ) as load_rank
     from recommendations

@@ -4,6 +4,8 @@ domestic as (
 
     select
         'domestic' as certificate_kind,
+        certificate_id,
+        source_system,
         lmk_key,
         property_key,
         uprn,
@@ -19,6 +21,8 @@ non_domestic as (
 
     select
         'non-domestic' as certificate_kind,
+        certificate_id,
+        source_system,
         lmk_key,
         property_key,
         uprn,
@@ -42,7 +46,7 @@ domestic_recommendations as (
 
     select
         'domestic' as certificate_kind,
-        lmk_key,
+        certificate_id,
         improvement_item as item,
         cast(improvement_item as {{ dbt.type_string() }}) || '. '
         || coalesce(improvement_summary_text, improvement_descr_text, 'improvement')
@@ -55,7 +59,7 @@ non_domestic_recommendations as (
 
     select
         'non-domestic' as certificate_kind,
-        lmk_key,
+        certificate_id,
         recommendation_item as item,
         cast(recommendation_item as {{ dbt.type_string() }}) || '. '
         || coalesce(recommendation, 'recommendation')
@@ -68,7 +72,7 @@ recommendation_lists as (
 
     select
         certificate_kind,
-        lmk_key,
+        certificate_id,
         count(*) as recommendation_count,
         {{ dbt.listagg("recommendation_line", "'; '", 'order by item') }} as recommendations
     from (
@@ -76,7 +80,7 @@ recommendation_lists as (
         union all
         select * from non_domestic_recommendations
     ) as recommendations
-    group by certificate_kind, lmk_key
+    group by certificate_kind, certificate_id
 
 ),
 
@@ -84,6 +88,8 @@ final as (
 
     select
         certificates.certificate_kind,
+        certificates.certificate_id,
+        certificates.source_system,
         certificates.lmk_key,
         certificates.property_key,
         certificates.uprn,
@@ -98,7 +104,7 @@ final as (
     left join recommendation_lists
         on
             certificates.certificate_kind = recommendation_lists.certificate_kind
-            and certificates.lmk_key = recommendation_lists.lmk_key
+            and certificates.certificate_id = recommendation_lists.certificate_id
 
 )
 

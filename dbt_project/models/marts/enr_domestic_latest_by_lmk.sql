@@ -2,14 +2,23 @@ with
 
 certificates as (
 
-    select * from {{ ref('int_epc__domestic_certificates') }}
+    -- certificates the live service has since removed are left out
+    select certificates.*
+    from {{ ref('int_epc__domestic_certificates') }} as certificates
+    left join {{ ref('int_epc__removed_certificates') }} as removed
+        on certificates.certificate_id = removed.certificate_id
+    where removed.certificate_id is null
 
 ),
 
 final as (
 
     select
+        certificate_id,
+        source_system,
         lmk_key,
+        certificate_number,
+        schema_type,
         property_key,
         uprn,
         uprn_source,

@@ -11,6 +11,9 @@
         ),
         cluster_by=['property_key'],
         contract={'enforced': var('enforce_table_contracts', true)},
+        post_hook=[
+            "{{ drop_stale_latest(this, ref('int_epc__domestic_certificates'), ref('int_epc__removed_certificates')) }}",
+        ],
     )
 }}
 
@@ -28,117 +31,255 @@ new_certificates as (
 
 ),
 
+new_removals as (
+
+    select certificate_id from {{ ref('int_epc__removed_certificates') }}
+    {{ new_loads_only(ref('int_epc__removed_certificates')) }}
+
+),
+
+vacated_properties as (
+
+    -- properties whose current latest certificate was removed, or loaded again (perhaps under
+    -- another UPRN): every certificate they still have competes again
+    select current_latest.property_key
+    from {{ this }} as current_latest
+    where
+        current_latest.certificate_id in (select new_removals.certificate_id from new_removals)
+        or current_latest.certificate_id in (select new_certificates.certificate_id from new_certificates)
+
+),
+
 touched_properties as (
 
-    select distinct property_key from new_certificates
+    select new_certificates.property_key from new_certificates
+    union distinct
+    select vacated_properties.property_key from vacated_properties
 
 ),
 
 candidates as (
 
-    -- the new certificates against the current latest of each property they touch
+    -- the new certificates ...
     select
-        property_key,
-        lmk_key,
-        uprn,
-        uprn_source,
-        building_reference_number,
-        address1,
-        address2,
-        address3,
-        address,
-        postcode,
-        posttown,
-        county,
-        local_authority,
-        local_authority_label,
-        constituency,
-        constituency_label,
-        lodgement_date,
-        lodgement_datetime,
-        inspection_date,
-        current_energy_rating,
-        potential_energy_rating,
-        current_energy_efficiency,
-        potential_energy_efficiency,
-        environment_impact_current,
-        environment_impact_potential,
-        energy_consumption_current,
-        energy_consumption_potential,
-        co2_emissions_current,
-        co2_emissions_current_per_floor_area,
-        co2_emissions_potential,
-        lighting_cost_current,
-        lighting_cost_potential,
-        heating_cost_current,
-        heating_cost_potential,
-        hot_water_cost_current,
-        hot_water_cost_potential,
-        total_floor_area,
-        floor_height,
-        multi_glaze_proportion,
-        low_energy_lighting,
-        extension_count,
-        number_habitable_rooms,
-        number_heated_rooms,
-        number_open_fireplaces,
-        flat_storey_count,
-        wind_turbine_count,
-        unheated_corridor_length,
-        photo_supply,
-        fixed_lighting_outlets_count,
-        low_energy_fixed_light_count,
-        mains_gas,
-        flat_top_storey,
-        solar_water_heating,
-        property_type,
-        built_form,
-        transaction_type,
-        energy_tariff,
-        floor_level,
-        main_heating_controls,
-        glazed_type,
-        glazed_area,
-        hot_water_description,
-        hot_water_energy_eff,
-        hot_water_env_eff,
-        floor_description,
-        floor_energy_eff,
-        floor_env_eff,
-        windows_description,
-        windows_energy_eff,
-        windows_env_eff,
-        walls_description,
-        walls_energy_eff,
-        walls_env_eff,
-        secondary_heating_description,
-        secondary_heating_energy_eff,
-        secondary_heating_env_eff,
-        roof_description,
-        roof_energy_eff,
-        roof_env_eff,
-        main_heating_description,
-        main_heating_energy_eff,
-        main_heating_env_eff,
-        main_heating_controls_description,
-        main_heating_controls_energy_eff,
-        main_heating_controls_env_eff,
-        lighting_description,
-        lighting_energy_eff,
-        lighting_env_eff,
-        main_fuel,
-        heat_loss_corridor,
-        mechanical_ventilation,
-        construction_age_band,
-        tenure,
-        report_type,
-        extracted_at,
-        load_id
+        new_certificates.property_key,
+        new_certificates.certificate_id,
+        new_certificates.source_system,
+        new_certificates.lmk_key,
+        new_certificates.certificate_number,
+        new_certificates.schema_type,
+        new_certificates.uprn,
+        new_certificates.uprn_source,
+        new_certificates.building_reference_number,
+        new_certificates.address1,
+        new_certificates.address2,
+        new_certificates.address3,
+        new_certificates.address,
+        new_certificates.postcode,
+        new_certificates.posttown,
+        new_certificates.county,
+        new_certificates.local_authority,
+        new_certificates.local_authority_label,
+        new_certificates.constituency,
+        new_certificates.constituency_label,
+        new_certificates.lodgement_date,
+        new_certificates.lodgement_datetime,
+        new_certificates.inspection_date,
+        new_certificates.current_energy_rating,
+        new_certificates.potential_energy_rating,
+        new_certificates.current_energy_efficiency,
+        new_certificates.potential_energy_efficiency,
+        new_certificates.environment_impact_current,
+        new_certificates.environment_impact_potential,
+        new_certificates.energy_consumption_current,
+        new_certificates.energy_consumption_potential,
+        new_certificates.co2_emissions_current,
+        new_certificates.co2_emissions_current_per_floor_area,
+        new_certificates.co2_emissions_potential,
+        new_certificates.lighting_cost_current,
+        new_certificates.lighting_cost_potential,
+        new_certificates.heating_cost_current,
+        new_certificates.heating_cost_potential,
+        new_certificates.hot_water_cost_current,
+        new_certificates.hot_water_cost_potential,
+        new_certificates.total_floor_area,
+        new_certificates.floor_height,
+        new_certificates.multi_glaze_proportion,
+        new_certificates.low_energy_lighting,
+        new_certificates.extension_count,
+        new_certificates.number_habitable_rooms,
+        new_certificates.number_heated_rooms,
+        new_certificates.number_open_fireplaces,
+        new_certificates.flat_storey_count,
+        new_certificates.wind_turbine_count,
+        new_certificates.unheated_corridor_length,
+        new_certificates.photo_supply,
+        new_certificates.fixed_lighting_outlets_count,
+        new_certificates.low_energy_fixed_light_count,
+        new_certificates.mains_gas,
+        new_certificates.flat_top_storey,
+        new_certificates.solar_water_heating,
+        new_certificates.property_type,
+        new_certificates.built_form,
+        new_certificates.transaction_type,
+        new_certificates.energy_tariff,
+        new_certificates.floor_level,
+        new_certificates.main_heating_controls,
+        new_certificates.glazed_type,
+        new_certificates.glazed_area,
+        new_certificates.hot_water_description,
+        new_certificates.hot_water_energy_eff,
+        new_certificates.hot_water_env_eff,
+        new_certificates.floor_description,
+        new_certificates.floor_energy_eff,
+        new_certificates.floor_env_eff,
+        new_certificates.windows_description,
+        new_certificates.windows_energy_eff,
+        new_certificates.windows_env_eff,
+        new_certificates.walls_description,
+        new_certificates.walls_energy_eff,
+        new_certificates.walls_env_eff,
+        new_certificates.secondary_heating_description,
+        new_certificates.secondary_heating_energy_eff,
+        new_certificates.secondary_heating_env_eff,
+        new_certificates.roof_description,
+        new_certificates.roof_energy_eff,
+        new_certificates.roof_env_eff,
+        new_certificates.main_heating_description,
+        new_certificates.main_heating_energy_eff,
+        new_certificates.main_heating_env_eff,
+        new_certificates.main_heating_controls_description,
+        new_certificates.main_heating_controls_energy_eff,
+        new_certificates.main_heating_controls_env_eff,
+        new_certificates.lighting_description,
+        new_certificates.lighting_energy_eff,
+        new_certificates.lighting_env_eff,
+        new_certificates.main_fuel,
+        new_certificates.heat_loss_corridor,
+        new_certificates.mechanical_ventilation,
+        new_certificates.construction_age_band,
+        new_certificates.tenure,
+        new_certificates.report_type,
+        new_certificates.extracted_at,
+        new_certificates.load_id
     from new_certificates
+    where new_certificates.certificate_id not in (select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed)
     union all
+    -- ... every certificate a vacated property still has ...
+    select
+        certificates.property_key,
+        certificates.certificate_id,
+        certificates.source_system,
+        certificates.lmk_key,
+        certificates.certificate_number,
+        certificates.schema_type,
+        certificates.uprn,
+        certificates.uprn_source,
+        certificates.building_reference_number,
+        certificates.address1,
+        certificates.address2,
+        certificates.address3,
+        certificates.address,
+        certificates.postcode,
+        certificates.posttown,
+        certificates.county,
+        certificates.local_authority,
+        certificates.local_authority_label,
+        certificates.constituency,
+        certificates.constituency_label,
+        certificates.lodgement_date,
+        certificates.lodgement_datetime,
+        certificates.inspection_date,
+        certificates.current_energy_rating,
+        certificates.potential_energy_rating,
+        certificates.current_energy_efficiency,
+        certificates.potential_energy_efficiency,
+        certificates.environment_impact_current,
+        certificates.environment_impact_potential,
+        certificates.energy_consumption_current,
+        certificates.energy_consumption_potential,
+        certificates.co2_emissions_current,
+        certificates.co2_emissions_current_per_floor_area,
+        certificates.co2_emissions_potential,
+        certificates.lighting_cost_current,
+        certificates.lighting_cost_potential,
+        certificates.heating_cost_current,
+        certificates.heating_cost_potential,
+        certificates.hot_water_cost_current,
+        certificates.hot_water_cost_potential,
+        certificates.total_floor_area,
+        certificates.floor_height,
+        certificates.multi_glaze_proportion,
+        certificates.low_energy_lighting,
+        certificates.extension_count,
+        certificates.number_habitable_rooms,
+        certificates.number_heated_rooms,
+        certificates.number_open_fireplaces,
+        certificates.flat_storey_count,
+        certificates.wind_turbine_count,
+        certificates.unheated_corridor_length,
+        certificates.photo_supply,
+        certificates.fixed_lighting_outlets_count,
+        certificates.low_energy_fixed_light_count,
+        certificates.mains_gas,
+        certificates.flat_top_storey,
+        certificates.solar_water_heating,
+        certificates.property_type,
+        certificates.built_form,
+        certificates.transaction_type,
+        certificates.energy_tariff,
+        certificates.floor_level,
+        certificates.main_heating_controls,
+        certificates.glazed_type,
+        certificates.glazed_area,
+        certificates.hot_water_description,
+        certificates.hot_water_energy_eff,
+        certificates.hot_water_env_eff,
+        certificates.floor_description,
+        certificates.floor_energy_eff,
+        certificates.floor_env_eff,
+        certificates.windows_description,
+        certificates.windows_energy_eff,
+        certificates.windows_env_eff,
+        certificates.walls_description,
+        certificates.walls_energy_eff,
+        certificates.walls_env_eff,
+        certificates.secondary_heating_description,
+        certificates.secondary_heating_energy_eff,
+        certificates.secondary_heating_env_eff,
+        certificates.roof_description,
+        certificates.roof_energy_eff,
+        certificates.roof_env_eff,
+        certificates.main_heating_description,
+        certificates.main_heating_energy_eff,
+        certificates.main_heating_env_eff,
+        certificates.main_heating_controls_description,
+        certificates.main_heating_controls_energy_eff,
+        certificates.main_heating_controls_env_eff,
+        certificates.lighting_description,
+        certificates.lighting_energy_eff,
+        certificates.lighting_env_eff,
+        certificates.main_fuel,
+        certificates.heat_loss_corridor,
+        certificates.mechanical_ventilation,
+        certificates.construction_age_band,
+        certificates.tenure,
+        certificates.report_type,
+        certificates.extracted_at,
+        certificates.load_id
+    from {{ ref('int_epc__domestic_certificates') }} as certificates
+    inner join vacated_properties
+        on certificates.property_key = vacated_properties.property_key
+    where certificates.certificate_id not in (select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed)
+    union all
+    -- ... and the current latest of the other properties they touch
     select
         current_latest.property_key,
+        current_latest.certificate_id,
+        current_latest.source_system,
         current_latest.lmk_key,
+        current_latest.certificate_number,
+        current_latest.schema_type,
         current_latest.uprn,
         current_latest.uprn_source,
         current_latest.building_reference_number,
@@ -236,6 +377,7 @@ candidates as (
     from {{ this }} as current_latest
     inner join touched_properties
         on current_latest.property_key = touched_properties.property_key
+    where current_latest.property_key not in (select vacated_properties.property_key from vacated_properties)
 
 ),
 
@@ -247,23 +389,27 @@ property_sizes as (
     from {{ ref('int_epc__domestic_certificates') }} as certificates
     inner join touched_properties
         on certificates.property_key = touched_properties.property_key
+    where certificates.certificate_id not in (select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed)
     group by certificates.property_key
 
 ),
 {% else %}
 candidates as (
 
-    select * from {{ ref('int_epc__domestic_certificates') }}
+    select certificates.*
+    from {{ ref('int_epc__domestic_certificates') }} as certificates
+    where certificates.certificate_id not in (select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed)
 
 ),
 
 property_sizes as (
 
     select
-        property_key,
+        certificates.property_key,
         count(*) as certificates_for_property
-    from {{ ref('int_epc__domestic_certificates') }}
-    group by property_key
+    from {{ ref('int_epc__domestic_certificates') }} as certificates
+    where certificates.certificate_id not in (select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed)
+    group by certificates.property_key
 
 ),
 {% endif %}
@@ -277,7 +423,7 @@ ranked as (
             order by
                 lodgement_date desc nulls last,
                 lodgement_datetime desc nulls last,
-                lmk_key desc,
+                certificate_id desc,
                 load_id desc
         ) as rank_in_property
     from candidates
@@ -288,7 +434,11 @@ final as (
 
     select
         ranked.property_key,
+        ranked.certificate_id,
+        ranked.source_system,
         ranked.lmk_key,
+        ranked.certificate_number,
+        ranked.schema_type,
         ranked.uprn,
         ranked.uprn_source,
         ranked.building_reference_number,

@@ -11,6 +11,9 @@
         ),
         cluster_by=['property_key'],
         contract={'enforced': var('enforce_table_contracts', true)},
+        post_hook=[
+            "{{ drop_stale_latest(this, ref('int_epc__non_domestic_certificates'), ref('int_epc__removed_certificates')) }}",
+        ],
     )
 }}
 
@@ -28,65 +31,151 @@ new_certificates as (
 
 ),
 
+new_removals as (
+
+    select certificate_id from {{ ref('int_epc__removed_certificates') }}
+    {{ new_loads_only(ref('int_epc__removed_certificates')) }}
+
+),
+
+vacated_properties as (
+
+    -- properties whose current latest certificate was removed, or loaded again (perhaps under
+    -- another UPRN): every certificate they still have competes again
+    select current_latest.property_key
+    from {{ this }} as current_latest
+    where
+        current_latest.certificate_id in (select new_removals.certificate_id from new_removals)
+        or current_latest.certificate_id in (select new_certificates.certificate_id from new_certificates)
+
+),
+
 touched_properties as (
 
-    select distinct property_key from new_certificates
+    select new_certificates.property_key from new_certificates
+    union distinct
+    select vacated_properties.property_key from vacated_properties
 
 ),
 
 candidates as (
 
-    -- the new certificates against the current latest of each property they touch
+    -- the new certificates ...
     select
-        property_key,
-        lmk_key,
-        uprn,
-        uprn_source,
-        building_reference_number,
-        address1,
-        address2,
-        address3,
-        address,
-        postcode,
-        posttown,
-        county,
-        local_authority,
-        local_authority_label,
-        constituency,
-        constituency_label,
-        lodgement_date,
-        lodgement_datetime,
-        inspection_date,
-        asset_rating,
-        asset_rating_band,
-        new_build_benchmark,
-        existing_stock_benchmark,
-        floor_area,
-        standard_emissions,
-        target_emissions,
-        typical_emissions,
-        building_emissions,
-        primary_energy_value,
-        aircon_kw_rating,
-        estimated_aircon_kw_rating,
-        building_level,
-        aircon_present,
-        property_type,
-        transaction_type,
-        main_heating_fuel,
-        other_fuel_desc,
-        special_energy_uses,
-        renewable_sources,
-        ac_inspection_commissioned,
-        building_environment,
-        report_type,
-        extracted_at,
-        load_id
+        new_certificates.property_key,
+        new_certificates.certificate_id,
+        new_certificates.source_system,
+        new_certificates.lmk_key,
+        new_certificates.certificate_number,
+        new_certificates.schema_type,
+        new_certificates.uprn,
+        new_certificates.uprn_source,
+        new_certificates.building_reference_number,
+        new_certificates.address1,
+        new_certificates.address2,
+        new_certificates.address3,
+        new_certificates.address,
+        new_certificates.postcode,
+        new_certificates.posttown,
+        new_certificates.county,
+        new_certificates.local_authority,
+        new_certificates.local_authority_label,
+        new_certificates.constituency,
+        new_certificates.constituency_label,
+        new_certificates.lodgement_date,
+        new_certificates.lodgement_datetime,
+        new_certificates.inspection_date,
+        new_certificates.asset_rating,
+        new_certificates.asset_rating_band,
+        new_certificates.new_build_benchmark,
+        new_certificates.existing_stock_benchmark,
+        new_certificates.floor_area,
+        new_certificates.standard_emissions,
+        new_certificates.target_emissions,
+        new_certificates.typical_emissions,
+        new_certificates.building_emissions,
+        new_certificates.primary_energy_value,
+        new_certificates.aircon_kw_rating,
+        new_certificates.estimated_aircon_kw_rating,
+        new_certificates.building_level,
+        new_certificates.aircon_present,
+        new_certificates.property_type,
+        new_certificates.transaction_type,
+        new_certificates.main_heating_fuel,
+        new_certificates.other_fuel_desc,
+        new_certificates.special_energy_uses,
+        new_certificates.renewable_sources,
+        new_certificates.ac_inspection_commissioned,
+        new_certificates.building_environment,
+        new_certificates.report_type,
+        new_certificates.extracted_at,
+        new_certificates.load_id
     from new_certificates
+    where new_certificates.certificate_id not in (select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed)
     union all
+    -- ... every certificate a vacated property still has ...
+    select
+        certificates.property_key,
+        certificates.certificate_id,
+        certificates.source_system,
+        certificates.lmk_key,
+        certificates.certificate_number,
+        certificates.schema_type,
+        certificates.uprn,
+        certificates.uprn_source,
+        certificates.building_reference_number,
+        certificates.address1,
+        certificates.address2,
+        certificates.address3,
+        certificates.address,
+        certificates.postcode,
+        certificates.posttown,
+        certificates.county,
+        certificates.local_authority,
+        certificates.local_authority_label,
+        certificates.constituency,
+        certificates.constituency_label,
+        certificates.lodgement_date,
+        certificates.lodgement_datetime,
+        certificates.inspection_date,
+        certificates.asset_rating,
+        certificates.asset_rating_band,
+        certificates.new_build_benchmark,
+        certificates.existing_stock_benchmark,
+        certificates.floor_area,
+        certificates.standard_emissions,
+        certificates.target_emissions,
+        certificates.typical_emissions,
+        certificates.building_emissions,
+        certificates.primary_energy_value,
+        certificates.aircon_kw_rating,
+        certificates.estimated_aircon_kw_rating,
+        certificates.building_level,
+        certificates.aircon_present,
+        certificates.property_type,
+        certificates.transaction_type,
+        certificates.main_heating_fuel,
+        certificates.other_fuel_desc,
+        certificates.special_energy_uses,
+        certificates.renewable_sources,
+        certificates.ac_inspection_commissioned,
+        certificates.building_environment,
+        certificates.report_type,
+        certificates.extracted_at,
+        certificates.load_id
+    from {{ ref('int_epc__non_domestic_certificates') }} as certificates
+    inner join vacated_properties
+        on certificates.property_key = vacated_properties.property_key
+    where certificates.certificate_id not in (select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed)
+    union all
+    -- ... and the current latest of the other properties they touch
     select
         current_latest.property_key,
+        current_latest.certificate_id,
+        current_latest.source_system,
         current_latest.lmk_key,
+        current_latest.certificate_number,
+        current_latest.schema_type,
         current_latest.uprn,
         current_latest.uprn_source,
         current_latest.building_reference_number,
@@ -132,6 +221,7 @@ candidates as (
     from {{ this }} as current_latest
     inner join touched_properties
         on current_latest.property_key = touched_properties.property_key
+    where current_latest.property_key not in (select vacated_properties.property_key from vacated_properties)
 
 ),
 
@@ -143,23 +233,27 @@ property_sizes as (
     from {{ ref('int_epc__non_domestic_certificates') }} as certificates
     inner join touched_properties
         on certificates.property_key = touched_properties.property_key
+    where certificates.certificate_id not in (select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed)
     group by certificates.property_key
 
 ),
 {% else %}
 candidates as (
 
-    select * from {{ ref('int_epc__non_domestic_certificates') }}
+    select certificates.*
+    from {{ ref('int_epc__non_domestic_certificates') }} as certificates
+    where certificates.certificate_id not in (select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed)
 
 ),
 
 property_sizes as (
 
     select
-        property_key,
+        certificates.property_key,
         count(*) as certificates_for_property
-    from {{ ref('int_epc__non_domestic_certificates') }}
-    group by property_key
+    from {{ ref('int_epc__non_domestic_certificates') }} as certificates
+    where certificates.certificate_id not in (select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed)
+    group by certificates.property_key
 
 ),
 {% endif %}
@@ -173,7 +267,7 @@ ranked as (
             order by
                 lodgement_date desc nulls last,
                 lodgement_datetime desc nulls last,
-                lmk_key desc,
+                certificate_id desc,
                 load_id desc
         ) as rank_in_property
     from candidates
@@ -184,7 +278,11 @@ final as (
 
     select
         ranked.property_key,
+        ranked.certificate_id,
+        ranked.source_system,
         ranked.lmk_key,
+        ranked.certificate_number,
+        ranked.schema_type,
         ranked.uprn,
         ranked.uprn_source,
         ranked.building_reference_number,

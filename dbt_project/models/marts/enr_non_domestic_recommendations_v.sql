@@ -8,13 +8,15 @@ recommendations as (
 
 certificates as (
 
-    select lmk_key from {{ ref('enr_non_domestic_latest_by_lmk') }}
+    select certificate_id from {{ ref('enr_non_domestic_latest_by_lmk') }}
 
 ),
 
 final as (
 
     select
+        recommendations.certificate_id,
+        recommendations.source_system,
         recommendations.lmk_key,
         recommendations.recommendation_item,
         recommendations.lodgement_date,
@@ -26,7 +28,7 @@ final as (
         recommendations.load_id
     from recommendations
     inner join certificates
-        on recommendations.lmk_key = certificates.lmk_key
+        on recommendations.certificate_id = certificates.certificate_id
 
 )
 

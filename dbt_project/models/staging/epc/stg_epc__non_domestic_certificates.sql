@@ -2,7 +2,10 @@ with
 
 source as (
 
+    -- the v1 API's certificates and the live service's, in the same text columns
     select * from {{ ref('base_epc__non_domestic_certificates') }}
+    union all
+    select * from {{ ref('base_mhclg__non_domestic_certificates') }}
 
 ),
 
@@ -10,7 +13,11 @@ renamed as (
 
     select
         -- keys
+        certificate_id,
+        source_system,
         lmk_key,
+        certificate_number,
+        schema_type,
         {{ clean_text('building_reference_number') }} as building_reference_number,
         {{ to_uprn('uprn') }} as uprn,
         {{ clean_text('uprn_source') }} as uprn_source,

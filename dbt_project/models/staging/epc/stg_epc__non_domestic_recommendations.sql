@@ -6,7 +6,7 @@ with
 
 source as (
 
-    select * from {{ source('epc', 'non_domestic_recommendations_raw_json') }}
+    select * from {{ epc_source('epc', 'non_domestic_recommendations_raw_json') }}
 
 ),
 
@@ -26,6 +26,8 @@ renamed as (
 
     select
         -- keys
+        lmk_key as certificate_id,
+        'odc' as source_system,
         lmk_key,
         {{ to_int(epc_payload_field('p', 'recommendation-item')) }} as recommendation_item,
 

@@ -1,37 +1,12 @@
 {#- Domestic certificates with every payload key as a text column, parsed once. Cleaning and
     typing happen in stg_epc__domestic_certificates, on these scalar columns. -#}
-{%- set payload_keys = [
-    'building-reference-number', 'address1', 'address2', 'address3', 'address', 'posttown',
-    'county', 'local-authority', 'local-authority-label', 'constituency', 'constituency-label',
-    'uprn-source', 'inspection-date', 'lodgement-datetime', 'current-energy-rating',
-    'potential-energy-rating', 'current-energy-efficiency', 'potential-energy-efficiency',
-    'environment-impact-current', 'environment-impact-potential', 'energy-consumption-current',
-    'energy-consumption-potential', 'co2-emissions-current', 'co2-emiss-curr-per-floor-area',
-    'co2-emissions-potential', 'lighting-cost-current', 'lighting-cost-potential',
-    'heating-cost-current', 'heating-cost-potential', 'hot-water-cost-current',
-    'hot-water-cost-potential', 'total-floor-area', 'floor-height', 'multi-glaze-proportion',
-    'low-energy-lighting', 'extension-count', 'number-habitable-rooms', 'number-heated-rooms',
-    'number-open-fireplaces', 'flat-storey-count', 'wind-turbine-count',
-    'unheated-corridor-length', 'photo-supply', 'fixed-lighting-outlets-count',
-    'low-energy-fixed-light-count', 'mains-gas-flag', 'flat-top-storey',
-    'solar-water-heating-flag', 'property-type', 'built-form', 'transaction-type',
-    'energy-tariff', 'floor-level', 'main-heating-controls', 'glazed-type', 'glazed-area',
-    'hotwater-description', 'hot-water-energy-eff', 'hot-water-env-eff', 'floor-description',
-    'floor-energy-eff', 'floor-env-eff', 'windows-description', 'windows-energy-eff',
-    'windows-env-eff', 'walls-description', 'walls-energy-eff', 'walls-env-eff',
-    'secondheat-description', 'sheating-energy-eff', 'sheating-env-eff', 'roof-description',
-    'roof-energy-eff', 'roof-env-eff', 'mainheat-description', 'mainheat-energy-eff',
-    'mainheat-env-eff', 'mainheatcont-description', 'mainheatc-energy-eff', 'mainheatc-env-eff',
-    'lighting-description', 'lighting-energy-eff', 'lighting-env-eff', 'main-fuel',
-    'heat-loss-corridor', 'mechanical-ventilation', 'construction-age-band', 'tenure',
-    'report-type',
-] -%}
+{%- set payload_keys = epc_payload_keys('domestic') -%}
 
 with
 
 source as (
 
-    select * from {{ source('epc', 'domestic_raw_json') }}
+    select * from {{ epc_source('epc', 'domestic_raw_json') }}
 
 ),
 
@@ -52,7 +27,11 @@ parsed as (
 renamed as (
 
     select
+        lmk_key as certificate_id,
+        'odc' as source_system,
         lmk_key,
+        cast(null as {{ dbt.type_string() }}) as certificate_number,
+        cast(null as {{ dbt.type_string() }}) as schema_type,
         lodgement_date,
         postcode,
         uprn,

@@ -1,21 +1,11 @@
 {#- Non-domestic certificates with every payload key as a text column, parsed once. -#}
-{%- set payload_keys = [
-    'building-reference-number', 'address1', 'address2', 'address3', 'address', 'posttown',
-    'county', 'local-authority', 'local-authority-label', 'constituency', 'constituency-label',
-    'uprn-source', 'inspection-date', 'lodgement-datetime', 'asset-rating', 'asset-rating-band',
-    'property-type', 'transaction-type', 'new-build-benchmark', 'existing-stock-benchmark',
-    'building-level', 'main-heating-fuel', 'other-fuel-desc', 'special-energy-uses',
-    'renewable-sources', 'floor-area', 'standard-emissions', 'target-emissions',
-    'typical-emissions', 'building-emissions', 'aircon-present', 'aircon-kw-rating',
-    'estimated-aircon-kw-rating', 'ac-inspection-commissioned', 'building-environment',
-    'primary-energy-value', 'report-type',
-] -%}
+{%- set payload_keys = epc_payload_keys('non_domestic') -%}
 
 with
 
 source as (
 
-    select * from {{ source('epc', 'non_domestic_raw_json') }}
+    select * from {{ epc_source('epc', 'non_domestic_raw_json') }}
 
 ),
 
@@ -36,7 +26,11 @@ parsed as (
 renamed as (
 
     select
+        lmk_key as certificate_id,
+        'odc' as source_system,
         lmk_key,
+        cast(null as {{ dbt.type_string() }}) as certificate_number,
+        cast(null as {{ dbt.type_string() }}) as schema_type,
         lodgement_date,
         postcode,
         uprn,

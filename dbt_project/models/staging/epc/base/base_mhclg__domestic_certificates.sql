@@ -1,0 +1,21 @@
+{#- Domestic certificates (RdSAP and SAP documents) of the live service, read out of the certificate
+    document into the v1 API's column names (text), so that staging types and cleans both
+    sources with the same expressions. The mapping per schema family is in macros/mhclg.sql. -#}
+
+with
+
+source as (
+
+    select * from {{ epc_source('mhclg', 'mhclg_domestic_raw_json') }}
+
+),
+
+renamed as (
+
+    select
+        {{ mhclg_base_columns('domestic', 'payload') }}
+    from source
+
+)
+
+select * from renamed
