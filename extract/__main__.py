@@ -50,6 +50,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--destination", choices=DESTINATIONS, help="warehouse (default: DESTINATION or duckdb)"
     )
+    parser.add_argument(
+        "--bulk",
+        metavar="FILES",
+        help="backfill from bulk files instead of the API: comma-separated names, e.g. "
+        "all-domestic-certificates.zip (--source odc) or domestic (the live service's JSON full load)",
+    )
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
     return parser.parse_args(argv)
 
@@ -59,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parse_args(argv)
         setup_logging(args.log_format)
         settings = load_settings(args.env_file, args.destination, source=args.source)
+        if args.bulk is not None:
+            return run_bulk(settings, args.bulk)
         kinds = parse_kinds(args.kinds, settings.source)
         months = resolve_window(args.start, args.end, settings.start_year, settings.end_year)
         runner = Runner(settings, kinds, months, with_recs=args.with_recs)
@@ -78,6 +86,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; months not yet done are fetched again next run", file=sys.stderr)
         return 130
+
+
+def run_bulk(settings: Settings, names: str) -> int:
+    """`--bulk`: the files, one after another; a finished file is skipped."""
+    from extract.bulk.runner import BulkRunner
+
+    settings.check_credentials()
+    runner = BulkRunner(settings, [n.strip() for n in names.split(",") if n.strip()])
+    results = runner.run()
+    print(f"{'file':<44}{'state':<9}{'rows':>11}  tables")
+    for r in results:
+        tables = ", ".join(f"{t} {n}" for t, n in r.rows.items())
+        print(f"{r.name:<44}{r.state:<9}{sum(r.rows.values()):>11}  {tables}")
+    where = (
+        settings.duckdb_path
+        if settings.destination == "duckdb"
+        else f"{settings.project_id}.{settings.dataset}"
+    )
+    print(f"warehouse: {where} (schema {settings.dataset})")
+    print(f"state:  {runner.bucket.uri(f'state/{settings.dataset}/bulk/')}")
+    return 0
 
 
 def print_summary(settings: Settings, runner: Runner, results: list[UnitResult]) -> None:

@@ -6,6 +6,13 @@ the double picks a behaviour and says so here (do not mistake these for the real
   `from` + `size` beyond 10,000 → 400 with a short text body;
 - no `Accept` header or `*/*` → CSV; Excel types → 406; `application/zip` on recommendations → 406;
 - 401 carries `WWW-Authenticate: Basic` and a one-word body (the real body is undocumented).
+- Bulk files (bulk.py): `GET /api/v1/files` lists `{"files": {"<name>.zip": {"size": N}}}`;
+  `GET /api/v1/files/{name}` (Basic auth) serves the zip with `Content-Length`, `ETag`,
+  `Last-Modified` and `Accept-Ranges: bytes`, honours one `Range: bytes=a-b` (206 +
+  `Content-Range`; 416 when unsatisfiable) and HEAD; an unknown name is a 404. Files given as
+  `files={name: path}` are served from disk in chunks (benchmarks). `file_chunk_delay` sleeps
+  between 64 KiB chunks (to kill a client mid-download). Fault bodies for files: `truncated`
+  (the connection closes half-way), `corrupt` (same size, bytes flipped mid-file).
 """
 
 from __future__ import annotations
@@ -22,12 +29,13 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import orjson
 
-from tests.doubles.odc_v1 import fields
+from tests.doubles.odc_v1 import bulk, fields
 from tests.doubles.odc_v1.dataset import Dataset, month_span
 
 KINDS = ("domestic", "non-domestic")
@@ -96,6 +104,7 @@ class Logged:
     status: int
     authorised: bool
     at: float = field(default_factory=time.monotonic)
+    range: str | None = None
 
 
 class PageCache:
@@ -137,8 +146,13 @@ class OdcV1Double:
         port: int = 0,
         cache_bytes: int = 64 * 2**20,
         today: date | None = None,
+        files: dict[str, Path] | None = None,
+        file_chunk_delay: float = 0.0,
     ) -> None:
         self.data = data if data is not None else Dataset()
+        self.files = dict(files or {})
+        self.file_chunk_delay = file_chunk_delay
+        self._zips: dict[str, bytes | None] = {}
         self.email, self.api_key = email, api_key
         self.today = today or date.today()
         self.faults: list[Fault] = []
@@ -214,6 +228,20 @@ class OdcV1Double:
             return False
         return email == self.email and key == self.api_key
 
+    # --- bulk files ---------------------------------------------------------------------
+    def bulk_file(self, name: str) -> bytes | Path | None:
+        """A bulk file's bytes (made once from the data), or its path on disk, or None."""
+        if name in self.files:
+            return self.files[name]
+        with self._lock:
+            if name not in self._zips:
+                self._zips[name] = bulk.build(self.data, name)
+            return self._zips[name]
+
+    def bulk_listing(self) -> dict[str, dict[str, dict[str, int]]]:
+        listed = {n: self.bulk_file(n) for n in [*bulk.names(self.data), *self.files]}
+        return {"files": {n: {"size": _size(c)} for n, c in listed.items() if c is not None}}
+
     # --- cursors: opaque tokens that stand for (query, offset) --------------------------
     def cursor_for(self, signature: str, offset: int) -> str:
         token = hashlib.blake2b(f"{signature}|{offset}".encode(), digest_size=8).hexdigest()
@@ -254,8 +282,11 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = parse_qs(url.query, keep_blank_values=True)
         authorised = double.authorised(self.headers.get("Authorization"))
-        self._entry = Logged("GET", url.path, query, 0, authorised)
+        self._entry = Logged(self.command, url.path, query, 0, authorised, range=self.headers.get("Range"))
         self._answer(double, url.path, query, authorised)
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
 
     def _answer(self, double: OdcV1Double, path: str, query: dict, authorised: bool) -> int:
         parts = path.strip("/").split("/")
@@ -270,6 +301,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.status:
             extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             return self._text(fault.status, "Slow down" if fault.status == 429 else "Error", extra)
+        if rest == ["files"]:
+            return self._json(200, orjson.dumps(double.bulk_listing()))
+        if len(rest) == 2 and rest[0] == "files":
+            return self._file(double, rest[1], fault)
         try:
             if len(rest) == 2 and rest[0] in KINDS and rest[1] == "search":
                 return self._search(double, rest[0], query, fault)
@@ -350,6 +385,54 @@ class _Handler(BaseHTTPRequestHandler):
         body = _render(double, kind, fields.RECOMMENDATIONS[kind], recs, fmt, fault)
         return self._send(200, body, _MIME[fmt], fault=fault)
 
+    def _file(self, double: OdcV1Double, name: str, fault: Fault | None) -> int:
+        content = double.bulk_file(name)
+        if content is None:
+            return self._text(404, "Not found")
+        size = _size(content)
+        headers = {
+            "Accept-Ranges": "bytes",
+            "ETag": f'"{size:x}-{hashlib.blake2b(name.encode(), digest_size=6).hexdigest()}"',
+            "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT",
+        }
+        first, last = 0, size - 1
+        wanted = self.headers.get("Range")
+        if wanted:
+            span = _byte_range(wanted, size)
+            if span is None:
+                headers["Content-Range"] = f"bytes */{size}"
+                return self._text(416, "Requested range not satisfiable", headers)
+            first, last = span
+            headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+        status = 206 if wanted else 200
+        self._entry.status = status
+        double.record(self._entry)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Content-Length", str(last - first + 1))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        cut = fault is not None and fault.body == "truncated"
+        if cut:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command == "HEAD":
+            return status
+        stop = first + (last - first + 1) // 2 if cut else last + 1
+        corrupt_at = size // 2 if fault is not None and fault.body == "corrupt" else -1
+        try:
+            for offset, chunk in _chunks(content, first, stop):
+                if offset <= corrupt_at < offset + len(chunk):
+                    i = corrupt_at - offset
+                    chunk = chunk[:i] + bytes(b ^ 0xFF for b in chunk[i : i + 64]) + chunk[i + 64 :]
+                self.wfile.write(chunk)
+                if double.file_chunk_delay:
+                    time.sleep(double.file_chunk_delay)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        return status
+
     # --- writing ------------------------------------------------------------------------
     def _send(
         self,
@@ -385,6 +468,47 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 _MIME = {"json": "application/json", "csv": "text/csv; charset=utf-8", "zip": "application/zip"}
+
+
+CHUNK = 64 * 1024
+
+
+def _size(content: bytes | Path) -> int:
+    return content.stat().st_size if isinstance(content, Path) else len(content)
+
+
+def _chunks(content: bytes | Path, start: int, stop: int):
+    """(offset, bytes) pieces of `content[start:stop]`, read from disk piece by piece."""
+    if isinstance(content, bytes):
+        for offset in range(start, stop, CHUNK):
+            yield offset, content[offset : min(offset + CHUNK, stop)]
+        return
+    with content.open("rb") as handle:
+        handle.seek(start)
+        offset = start
+        while offset < stop:
+            piece = handle.read(min(CHUNK * 16, stop - offset))
+            if not piece:
+                return
+            yield offset, piece
+            offset += len(piece)
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) of one `bytes=a-b` / `bytes=a-` / `bytes=-n` range, or None if unsatisfiable."""
+    unit, _, spec = header.partition("=")
+    first_raw, dash, last_raw = spec.strip().partition("-")
+    if unit.strip() != "bytes" or not dash or "," in spec:
+        return None
+    try:
+        if not first_raw:
+            first, last = max(0, size - int(last_raw)), size - 1
+        else:
+            first = int(first_raw)
+            last = min(int(last_raw), size - 1) if last_raw else size - 1
+    except ValueError:
+        return None
+    return (first, last) if 0 <= first <= last < size else None
 
 
 def _int(query: dict, name: str, default: int, low: int, high: int) -> int:

@@ -1,0 +1,234 @@
+"""`--bulk` with the v1 bulk files: over real HTTP from the v1 double's `/files`, into a real
+DuckDB file, the same raw tables and payloads as the API path."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LOOPBACK_ENV, ROOT
+from tests.doubles.odc_v1 import Dataset, OdcV1Double
+
+ALL = "all-domestic-certificates.zip"
+KINDS = {"domestic": "domestic", "non-domestic": "non_domestic"}
+
+
+def every_row(data: Dataset, kind: str) -> dict[str, dict]:
+    return {r["lmk-key"]: r for m in data.months() for r in data.rows(kind, m)}
+
+
+def downloads(double: OdcV1Double, name: str = ALL) -> list:
+    return [r for r in double.log if r.path == f"/api/v1/files/{name}"]
+
+
+def one_error(err: str) -> bool:
+    """The run ended with exactly one `error:` line (progress lines aside), and no traceback."""
+    return [line.startswith("error: ") for line in err.splitlines()].count(
+        True
+    ) == 1 and "Traceback" not in err
+
+
+def state(env: dict[str, str], name: str = ALL) -> dict:
+    return json.loads((Path(env["DATA_DIR"]) / f"bucket/state/dame_epc/bulk/odc/{name}.json").read_text())
+
+
+def test_bulk_file_lands_every_certificate_with_the_payload_the_api_serves(extract, double, warehouse):
+    result = extract("--source", "odc", "--bulk", f"{ALL},all-non-domestic-certificates.zip")
+    assert result.code == 0, result.err
+    for kind, slug in KINDS.items():
+        source = every_row(double.data, kind)
+        landed = {p["lmk-key"]: p for p in warehouse.payloads(f"{slug}_raw_json")}
+        assert landed == source  # API names, every value the API's string, "" where empty
+        recs = [x for key in source for x in double.data.recommendations(kind, key)]
+        landed_recs = warehouse.payloads(f"{slug}_recommendations_raw_json")
+        assert sorted(map(json.dumps, landed_recs)) == sorted(map(json.dumps, recs))
+    assert f"{len(every_row(double.data, 'domestic'))}" in result.out
+
+
+def test_lifted_columns_and_types_match_the_api_path(extract, warehouse):
+    assert extract("--source", "odc", "--bulk", ALL).code == 0
+    columns = warehouse.query(
+        "select column_name, data_type, is_nullable from information_schema.columns "
+        "where table_schema = '{ds}' and table_name = 'domestic_raw_json' order by ordinal_position"
+    )
+    assert columns[:5] == [
+        ("lmk_key", "VARCHAR", "NO"),
+        ("lodgement_date", "DATE", "YES"),
+        ("postcode", "VARCHAR", "YES"),
+        ("uprn", "VARCHAR", "YES"),
+        ("payload", "JSON", "YES"),
+    ]
+    assert {"extracted_at", "_dlt_load_id"} <= {c[0] for c in columns}
+    mismatched = warehouse.query(
+        "select count(*) from {ds}.domestic_raw_json where lmk_key <> (payload->>'$.\"lmk-key\"') "
+        "or coalesce(uprn, '') <> (payload->>'$.uprn') or coalesce(postcode, '') <> (payload->>'$.postcode') "
+        "or strftime(lodgement_date, '%Y-%m-%d') <> (payload->>'$.\"lodgement-date\"')"
+    )
+    assert mismatched == [(0,)]
+    orphans = warehouse.query(
+        "select count(*) from {ds}.domestic_recommendations_raw_json r join {ds}.domestic_raw_json c "
+        "using (lmk_key) where r.lodgement_date is distinct from c.lodgement_date"
+    )
+    assert orphans == [(0,)]
+
+
+def test_bulk_and_api_loads_of_a_certificate_merge_into_one_row(extract, double, warehouse):
+    window = ("--kinds", "domestic", "--start", "2023-04", "--end", "2023-08")
+    assert extract("--source", "odc", *window).code == 0
+    api_loaded = warehouse.count("domestic_raw_json")
+    assert extract("--source", "odc", "--bulk", ALL).code == 0
+    total = len(every_row(double.data, "domestic"))
+    assert warehouse.query("select count(*), count(distinct lmk_key) from {ds}.domestic_raw_json") == [
+        (total, total)
+    ]
+    assert extract("--source", "odc", *window, "--reset", "certs").code == 0  # the API again, after bulk
+    assert warehouse.query("select count(*), count(distinct lmk_key) from {ds}.domestic_raw_json") == [
+        (total, total)
+    ]
+    assert 0 < api_loaded < total
+
+
+def test_rerun_of_a_finished_file_downloads_nothing(extract, double, warehouse):
+    assert extract("--source", "odc", "--bulk", ALL).code == 0
+    before = warehouse.query("select lmk_key, _dlt_load_id from {ds}.domestic_raw_json order by 1")
+    double.clear()
+    result = extract("--source", "odc", "--bulk", ALL)
+    assert result.code == 0, result.err
+    assert downloads(double) == []
+    assert "skipped" in result.out
+    assert warehouse.query("select lmk_key, _dlt_load_id from {ds}.domestic_raw_json order by 1") == before
+
+
+def test_a_cut_download_is_continued_with_range_not_restarted(extract, double, warehouse):
+    double.add_fault(match=f"/files/{ALL}", body="truncated")
+    result = extract("--source", "odc", "--bulk", ALL)
+    assert result.code == 0, result.err
+    first, second = downloads(double)
+    size = double.bulk_listing()["files"][ALL]["size"]
+    assert first.range is None and second.range.startswith("bytes=")
+    assert 0 < int(second.range[6:-1]) <= size // 2  # what arrived before the cut is kept
+    assert warehouse.count("domestic_raw_json") == len(every_row(double.data, "domestic"))
+
+
+def test_killed_download_resumes_where_the_partial_file_ends(env, double, warehouse, extract):
+    double.file_chunk_delay = 0.4
+    data_dir = Path(env["DATA_DIR"])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "extract", "--source", "odc", "--bulk", ALL],
+        cwd=ROOT, env={**os.environ, **LOOPBACK_ENV, **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    parts: list[Path] = []
+    while time.monotonic() < deadline and not any(p.stat().st_size for p in parts):
+        parts = list((data_dir / "bulk").rglob("*.part")) if (data_dir / "bulk").exists() else []
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    kept = parts[0].stat().st_size
+    assert 0 < kept < double.bulk_listing()["files"][ALL]["size"]
+    double.file_chunk_delay = 0.0
+    double.clear()
+    assert extract("--source", "odc", "--bulk", ALL).code == 0
+    (resumed,) = downloads(double)
+    assert resumed.range == f"bytes={kept}-"
+    total = len(every_row(double.data, "domestic"))
+    assert warehouse.query("select count(*), count(distinct lmk_key) from {ds}.domestic_raw_json") == [
+        (total, total)
+    ]
+
+
+def test_damaged_member_lands_nothing_of_itself_and_a_rerun_completes(extract, double, warehouse, env):
+    double.add_fault(match=f"/files/{ALL}", body="corrupt")
+    result = extract("--source", "odc", "--bulk", ALL)
+    assert result.code == 4
+    assert one_error(result.err) and "damaged" in result.err
+    done = state(env)["members"]
+    landed = warehouse.query("select count(*) from {ds}.domestic_raw_json")[0][0]
+    assert landed == sum(n for m, n in done.items() if m.endswith("certificates.csv"))
+    double.clear()
+    assert extract("--source", "odc", "--bulk", ALL).code == 0
+    assert downloads(double), "the damaged copy was dropped and fetched again"
+    total = len(every_row(double.data, "domestic"))
+    assert warehouse.query("select count(*), count(distinct lmk_key) from {ds}.domestic_raw_json") == [
+        (total, total)
+    ]
+
+
+def test_interrupted_load_continues_with_the_members_not_yet_done(extract, double, warehouse, env):
+    assert extract("--source", "odc", "--bulk", ALL).code == 0
+    mark = state(env)
+    first_two = dict(list(mark["members"].items())[:2])
+    mark |= {"finished": False, "members": first_two}  # as if killed after the second member
+    path = Path(env["DATA_DIR"]) / f"bucket/state/dame_epc/bulk/odc/{ALL}.json"
+    path.write_text(json.dumps(mark))
+    double.clear()
+    assert extract("--source", "odc", "--bulk", ALL).code == 0
+    total = len(every_row(double.data, "domestic"))
+    assert warehouse.query("select count(*), count(distinct lmk_key) from {ds}.domestic_raw_json") == [
+        (total, total)
+    ]
+    recs = sum(len(double.data.recommendations("domestic", k)) for k in every_row(double.data, "domestic"))
+    assert warehouse.count("domestic_recommendations_raw_json") == recs
+    assert len(state(env)["members"]) == len(mark["members"]) + 8  # 5 authorities × 2 CSVs
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (("--bulk", "domestic-1999.zip"), 2, "unknown bulk file"),
+        (("--bulk", "readme.txt"), 2, "not a v1 bulk file name"),
+    ],
+)
+def test_bad_names_fail_with_one_line(extract, args, code, words):
+    result = extract("--source", "odc", *args)
+    assert result.code == code
+    assert one_error(result.err) and words in result.err
+
+
+def test_refused_credentials_fail_with_one_line(extract, monkeypatch):
+    monkeypatch.setenv("EPC_API_KEY", "wrong")
+    result = extract("--source", "odc", "--bulk", ALL)
+    assert result.code == 3 and "refused the credentials" in result.err
+
+
+def test_size_other_than_announced_fails_and_lands_nothing(extract, double, warehouse, env):
+    listing = double.bulk_listing()
+    listing["files"][ALL]["size"] += 10
+    double.bulk_listing = lambda: listing
+    result = extract("--source", "odc", "--bulk", ALL)
+    assert result.code == 4 and "announced" in result.err
+    assert not (Path(env["DATA_DIR"]) / "epc.duckdb").exists()
+
+
+def test_truncated_zip_fails_with_one_line(extract, env, monkeypatch, tmp_path):
+    good = Dataset(seed=5, start="2023-01", end="2023-03")
+    whole = OdcV1Double(good).bulk_file("domestic-2023.zip")
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(whole[: len(whole) - 200])  # the central directory is gone
+    with OdcV1Double(good, files={"domestic-2023.zip": cut}) as api:
+        monkeypatch.setenv("EPC_API_BASE_URL", api.base_url)
+        result = extract("--source", "odc", "--bulk", "domestic-2023.zip")
+    assert result.code == 4 and "not a readable zip" in result.err
+    assert one_error(result.err)
+
+
+def test_double_zip_has_the_bulk_layout_and_headers(double):
+    content = double.bulk_file(ALL)
+    names = zipfile.ZipFile(io.BytesIO(content)).namelist()
+    assert "domestic-E07000223-Adur/certificates.csv" in names
+    assert "domestic-E07000223-Adur/recommendations.csv" in names
+    header = zipfile.ZipFile(io.BytesIO(content)).read(names[0]).split(b"\n")[0].decode()
+    assert header.startswith("LMK_KEY,ADDRESS1,ADDRESS2,ADDRESS3,POSTCODE,BUILDING_REFERENCE_NUMBER")
+    assert "CO2_EMISS_CURR_PER_FLOOR_AREA" in header
+    year = zipfile.ZipFile(io.BytesIO(double.bulk_file("domestic-2023.zip"))).namelist()
+    assert year == ["certificates.csv", "recommendations.csv"]
