@@ -25,8 +25,10 @@ echo "--- sqlfluff"
 mkdir -p "$scratch/lint"
 DATA_DIR="$scratch/lint" sqlfluff lint dbt_project/models
 
-echo "--- dbt parse and compile for the bigquery target, offline (incremental models need a live relation)"
+echo "--- dbt parse and compile for the bigquery target, offline (incremental models need a live relation;"
+echo "    epc_check_sources: false skips the look-up of raw tables, which needs one too)"
 BQ_METHOD=oauth-secrets BQ_TOKEN=offline-token PROJECT_ID=offline-project DBT_TARGET=bigquery \
   DBT_TARGET_PATH="$scratch/bq-target" bash -c \
-  'dbt parse --quiet && dbt compile --quiet --no-populate-cache --exclude config.materialized:incremental'
+  'dbt parse --quiet && dbt compile --quiet --no-populate-cache --exclude config.materialized:incremental \
+     --vars "{epc_check_sources: false}"'
 echo "all checks passed"
