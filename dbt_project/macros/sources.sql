@@ -28,7 +28,7 @@
     cast(null as {{ dbt.type_string() }}) as schema_type,
     cast(null as {{ dbt.type_string() }}) as related_certificate_number,
     {%- endif %}
-    cast(null as {{ dbt.type_timestamp() }}) as extracted_at,
+    {{ epc_null_loaded_at() }} as extracted_at,
     cast(null as {{ dbt.type_string() }}) as _dlt_load_id
 {%- endmacro %}
 
@@ -42,4 +42,17 @@
 
 {% macro bigquery__epc_null_json() -%}
     parse_json('null')
+{%- endmacro %}
+
+{#- dlt lands `extracted_at` as a zoned timestamp: TIMESTAMPTZ on DuckDB, TIMESTAMP on BigQuery. -#}
+{% macro epc_null_loaded_at() -%}
+    {{ return(adapter.dispatch('epc_null_loaded_at', 'dame_epc')()) }}
+{%- endmacro %}
+
+{% macro default__epc_null_loaded_at() -%}
+    cast(null as timestamptz)
+{%- endmacro %}
+
+{% macro bigquery__epc_null_loaded_at() -%}
+    cast(null as timestamp)
 {%- endmacro %}
