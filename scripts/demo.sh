@@ -1,23 +1,33 @@
 #!/usr/bin/env bash
-# The whole job on the embedded default, no cloud and no network: starts the local double of
-# the v1 API on 127.0.0.1, extracts into $DATA_DIR/bucket + $DATA_DIR/epc.duckdb (DATA_DIR
-# defaults to data/), builds and tests every dbt model on it, and prints a summary.
+# The whole job on the embedded default, no cloud and no network: starts the local doubles of the
+# live MHCLG service and of the retired v1 API on 127.0.0.1, extracts from both into
+# $DATA_DIR/bucket + $DATA_DIR/epc.duckdb (DATA_DIR defaults to data/), builds and tests every dbt
+# model on it, and prints a summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 source scripts/env.sh
 export DATA_DIR=${DATA_DIR:-data}
 mkdir -p "$DATA_DIR"
-url_file=$(mktemp)
-python -m tests.doubles.odc_v1 --port 0 --url-file "$url_file" > "$DATA_DIR/double.log" 2>&1 &
-double_pid=$!
-trap 'kill "$double_pid" 2>/dev/null || true; rm -f "$url_file"' EXIT
-for _ in $(seq 1 100); do [ -s "$url_file" ] && break; sleep 0.1; done
-[ -s "$url_file" ] || { echo "error: the API double did not start (see $DATA_DIR/double.log)" >&2; exit 1; }
+live_url=$(mktemp) v1_url=$(mktemp)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -f "$live_url" "$v1_url"' EXIT
+python -m tests.doubles.mhclg --port 0 --token demo-token --start 2025-01-01 --end 2025-03-31 \
+  --url-file "$live_url" > "$DATA_DIR/mhclg-double.log" 2>&1 &
+pids+=($!)
+python -m tests.doubles.odc_v1 --port 0 --url-file "$v1_url" > "$DATA_DIR/double.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$live_url" ] && [ -s "$v1_url" ] && break; sleep 0.1; done
+[ -s "$live_url" ] && [ -s "$v1_url" ] || { echo "error: an API double did not start (see $DATA_DIR/*.log)" >&2; exit 1; }
 
-export EPC_API_BASE_URL=$(cat "$url_file")
-export EPC_EMAIL=analyst@example.org EPC_API_KEY=double-api-key  # the double's test credentials
-python -m extract --kinds domestic,non-domestic --start "${DEMO_START:-2024-01}" \
+echo "=== the live service (the default source): certificates, documents and the change feed"
+EPC_API_TOKEN=demo-token EPC_API_BASE_URL=$(cat "$live_url") \
+  python -m extract --kinds domestic,non-domestic --start "${DEMO_LIVE_START:-2025-01}" \
+  --end "${DEMO_LIVE_END:-2025-03}"
+echo "=== the retired v1 API (archives and mirrors): certificates and recommendations"
+# the double's test credentials
+EPC_EMAIL=analyst@example.org EPC_API_KEY=double-api-key EPC_API_BASE_URL=$(cat "$v1_url") \
+  python -m extract --source odc --kinds domestic,non-domestic --start "${DEMO_START:-2024-01}" \
   --end "${DEMO_END:-2024-06}" --with-recs
 dbt build --quiet
 python - <<'PY'
@@ -30,5 +40,7 @@ with duckdb.connect(path, read_only=True) as con:
         "and table_name like 'enr_%' order by 1", [schema]).fetchall()
     print(f"dbt build passed; curated models in {path} (schema {schema}):")
     for (name,) in marts:
-        print(f"  {name}: {con.execute(f'select count(*) from {schema}.{name}').fetchone()[0]} rows")
+        by_source = dict(con.execute(f"select source_system, count(*) from {schema}.{name} group by 1").fetchall())
+        total = sum(by_source.values())
+        print(f"  {name}: {total} rows (live service {by_source.get('mhclg', 0)}, v1 {by_source.get('odc', 0)})")
 PY
