@@ -1,6 +1,7 @@
 {#- Domestic certificates (RdSAP and SAP documents) of the live service, read out of the certificate
     document into the v1 API's column names (text), so that staging types and cleans both
     sources with the same expressions. The mapping per schema family is in macros/mhclg.sql. -#}
+{%- set mapping = mhclg_parse_once(mhclg_base_columns('domestic', 'payload'), 'payload') -%}
 
 with
 
@@ -10,11 +11,20 @@ source as (
 
 ),
 
+parsed as (
+
+    select
+        *,
+        {{ mapping.parse }} as parsed_payload
+    from source
+
+),
+
 renamed as (
 
     select
-        {{ mhclg_base_columns('domestic', 'payload') }}
-    from source
+        {{ mapping.columns }}
+    from parsed
 
 )
 
