@@ -97,6 +97,16 @@ def test_bulk_and_api_loads_of_a_certificate_merge_into_one_row(extract, double,
     assert 0 < api_loaded < total
 
 
+def test_api_load_after_a_bulk_load_merges_into_the_bulk_rows(extract, double, warehouse):
+    assert extract("--source", "odc", "--bulk", ALL).code == 0
+    result = extract("--source", "odc", "--kinds", "domestic", "--start", "2023-04", "--end", "2023-05")
+    assert result.code == 0, result.err
+    total = len(every_row(double.data, "domestic"))
+    assert warehouse.query("select count(*), count(distinct lmk_key) from {ds}.domestic_raw_json") == [
+        (total, total)
+    ]
+
+
 def test_rerun_of_a_finished_file_downloads_nothing(extract, double, warehouse):
     assert extract("--source", "odc", "--bulk", ALL).code == 0
     before = warehouse.query("select lmk_key, _dlt_load_id from {ds}.domestic_raw_json order by 1")

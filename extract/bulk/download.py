@@ -91,6 +91,7 @@ class Downloader:
                 event(f"{self.label}: resuming at byte {have:,} of {remote.size:,}", resumed_from=have)
             try:
                 progressed, link = self._request(remote, link, part, have)
+                last_error = "" if progressed else "the pre-signed download link was refused"
             except (
                 requests.ConnectionError,
                 requests.Timeout,
@@ -127,7 +128,7 @@ class Downloader:
             status = response.status_code
             if status == 403 and link.presigned:  # the pre-signed URL expired: ask for a new one
                 event(f"{self.label}: download link expired, asking for a fresh one")
-                return True, self.link()
+                return False, self.link()  # counts as a failed attempt: a link refused at once ends
             if status in (401, 403):
                 raise CredentialsError(
                     f"{self.label}: the EPC API refused the credentials (HTTP {status}) for the download"

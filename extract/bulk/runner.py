@@ -20,6 +20,7 @@ from extract.bulk.archive import MemberPipe, csv_header, live_members, open_zip,
 from extract.bulk.download import Downloader
 from extract.bulk.duckdb_load import LIVE_EXTRA, DuckDbBulk
 from extract.bulk.origins import origin_for
+from extract.bulk.registry import register
 from extract.errors import ConfigError, SourceDataError
 from extract.kinds import Kind
 from extract.progress import event
@@ -89,6 +90,7 @@ class BulkRunner:
                     f"{exc}; the local copy was removed, run again to fetch it anew"
                 ) from None
             raise
+        register(self.settings, self.origin.source, list(mark["rows"]))
         mark["finished"] = True
         mark["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         self.bucket.write_json(self.state_key(name), mark)
@@ -151,5 +153,9 @@ class BulkRunner:
             mark["members"][member.path] = rows
             mark["rows"][table] = mark["rows"].get(table, 0) + rows
             self.bucket.write_json(self.state_key(mark["name"]), mark)
-            rate = rows / max(time.monotonic() - started, 1e-9)
-            event(f"{where}: {rows:,} rows into {table}, {rate:,.0f} rows/s", member=member.path, rows=rows)
+            seconds = time.monotonic() - started
+            rate = rows / max(seconds, 1e-9)
+            event(
+                f"{where}: {rows:,} rows into {table}, {rate:,.0f} rows/s",
+                member=member.path, table=table, rows=rows, seconds=round(seconds, 3),
+            )  # fmt: skip
