@@ -1,9 +1,10 @@
 """HTTP access to MHCLG's "Get energy performance of buildings data" API through dlt's REST client.
 
 dlt gives the paging (`PageNumberPaginator` on `current_page` against `pagination.totalPages`),
-timeouts and retries that honour `Retry-After`. Written here: the client-side rate limiter (the
-service allows 6,000 requests per 5 minutes per IP and answers 429 beyond), 404 read as "no
-results" on search and deltas, and the checks that turn a malformed answer into a clear error.
+timeouts and retries that honour `Retry-After`. Written here: the client-side rate limiter on the
+transport, where retries pass too (the service allows 6,000 requests per 5 minutes per IP and
+answers 429 beyond), 404 read as "no results" on search and deltas, and the checks that turn a
+malformed answer into a clear error.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import requests
+from dlt.common.configuration import resolve_configuration
+from dlt.common.configuration.specs import RuntimeConfiguration
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.exceptions import IgnoreResponseException
 from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
+from requests.adapters import HTTPAdapter
 
 from extract.errors import CredentialsError, SourceDataError
 from extract.kinds import Kind
@@ -31,36 +35,52 @@ Row = dict[str, Any]
 
 
 class RateLimiter:
-    """At most `requests` starts in any `seconds`-long window, shared by every thread."""
+    """At most `allowed` requests in any `seconds`-long window, as the server counts them.
+
+    The server stamps a request at some moment between its sending and its answer, so a request
+    holds its slot from `acquire` until `seconds` after `release`. Counting only when requests are
+    sent lets a slow request and a fast later one land in one server window: 429s at full speed.
+    """
 
     def __init__(self, requests_allowed: int, seconds: float) -> None:
         self.allowed, self.seconds = requests_allowed, seconds
-        self._starts: collections.deque[float] = collections.deque()
-        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._ended: collections.deque[float] = collections.deque()
+        self._changed = threading.Condition()
 
     def acquire(self) -> None:
-        while True:
-            with self._lock:
+        with self._changed:
+            while True:
                 now = time.monotonic()
-                while self._starts and now - self._starts[0] >= self.seconds:
-                    self._starts.popleft()
-                if len(self._starts) < self.allowed:
-                    self._starts.append(now)
+                while self._ended and now - self._ended[0] >= self.seconds:
+                    self._ended.popleft()
+                if self._in_flight + len(self._ended) < self.allowed:
+                    self._in_flight += 1
                     return
-                wait = self.seconds - (now - self._starts[0])
-            time.sleep(max(wait, 0.001))
+                # all slots busy: wait for an answer, or for the oldest answered slot to expire
+                self._changed.wait(self.seconds - (now - self._ended[0]) if self._ended else None)
+
+    def release(self) -> None:
+        with self._changed:
+            self._in_flight -= 1
+            self._ended.append(time.monotonic())
+            self._changed.notify_all()
 
 
-class _LimitedBearerAuth(BearerTokenAuth):
-    """Bearer auth that first takes a slot from the rate limiter, for every request sent."""
+class _LimitedAdapter(HTTPAdapter):
+    """Takes a limiter slot for every request sent, retries included: dlt's retries re-send the
+    prepared request beneath auth and hooks, so only the transport sees each one."""
 
-    def __init__(self, token: str, limiter: RateLimiter) -> None:
-        super().__init__(token=token)
+    def __init__(self, limiter: RateLimiter, pool_size: int) -> None:
+        super().__init__(pool_connections=1, pool_maxsize=pool_size)
         self.limiter = limiter
 
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         self.limiter.acquire()
-        return super().__call__(request)
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            self.limiter.release()
 
 
 def _refuse_credentials(response: requests.Response) -> None:
@@ -93,7 +113,8 @@ class MhclgApi:
         self.page_size = settings.page_size
         self.attempts = settings.retry_max + 1
         self.limiter = RateLimiter(*settings.rate_limit)
-        self._auth = _LimitedBearerAuth(token, self.limiter)
+        self._auth = BearerTokenAuth(token=token)
+        self._transport = _LimitedAdapter(self.limiter, pool_size=settings.max_concurrency + 2)
         self._http = Client(
             request_timeout=settings.request_timeout,
             request_max_attempts=self.attempts,
@@ -102,17 +123,22 @@ class MhclgApi:
             respect_retry_after_header=True,
             raise_for_status=False,
         )
+        self._rest_config = resolve_configuration(RuntimeConfiguration())  # once: a client per thread
         self._local = threading.local()
 
     @property
     def _rest(self) -> RESTClient:
         client = getattr(self._local, "client", None)
         if client is None:
+            session = self._http.session  # this thread's, with dlt's retries around `send`
+            for prefix in ("https://", "http://"):
+                session.mount(prefix, self._transport)
             client = self._local.client = RESTClient(
                 base_url=self.base_url,
                 headers={"Accept": "application/json"},
                 auth=self._auth,
-                session=self._http.session,
+                session=session,
+                config=self._rest_config,
             )
         return client
 

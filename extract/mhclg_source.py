@@ -32,26 +32,37 @@ CERTIFICATE_EXTRA = ("schema_type", "related_certificate_number")
 DELTA_EXTRA = ("event_type", "event_timestamp")
 
 
-def kind_of(schema_type: str | None) -> Kind:
-    """The kind of a certificate from its schema type (`RdSAP-Schema-21.0.1`, `CEPC-8.0.0` …)."""
-    name = (schema_type or "").upper()
-    if name.startswith("CEPC") and "DEC" not in name:
-        return NON_DOMESTIC
-    if name.startswith("DEC") or "DEC" in name:
+def kind_of(document: Row) -> Kind:
+    """The kind of a certificate from its document. DECs are lodged under the CEPC schemas
+    (`CEPC-8.0.0` …), so the schema type alone cannot tell display from non-domestic: the document's
+    `assessment_type` (`RdSAP`, `SAP`, `CEPC`, `DEC`, `CEPC-RR`, `DEC-RR`) can, and failing that its
+    `report_type` (1 and 2 are a DEC and its report under a CEPC schema)."""
+    assessment = str(document.get("assessment_type") or "").upper()
+    if not assessment:
+        schema = str(document.get("schema_type") or "").upper()
+        if not schema.startswith("CEPC") and "DEC" not in schema:
+            return DOMESTIC
+        dec = "DEC" in schema or str(document.get("report_type")) in ("1", "2")
+        return DISPLAY if dec else NON_DOMESTIC
+    if assessment.startswith("DEC"):
         return DISPLAY
-    return DOMESTIC
+    return NON_DOMESTIC if assessment.startswith("CEPC") else DOMESTIC
 
 
 def summary_of(number: str, document: Row) -> Row:
-    """The search summary fields of a document fetched on its own (after a UPRN change)."""
+    """The search summary of a document fetched on its own (after a UPRN change), with the fields
+    that `document_batch` lifts, as `/api/{kind}/search` would give them."""
     address = document.get("address") if isinstance(document.get("address"), dict) else document
-    return {
+    summary = {
         "certificateNumber": number,
         "registrationDate": document.get("registration_date") or document.get("date_of_registration"),
         "postcode": address.get("postcode"),
         "uprn": document.get("uprn"),
         "schemaType": document.get("schema_type") or document.get("schema_version_original"),
     }
+    if kind_of(document) != DOMESTIC:  # only non-domestic and display search rows carry `relatedRrn`
+        summary["relatedRrn"] = document.get("related_certificate_number")
+    return summary
 
 
 def delta_batch(events: list[Row], extracted_at: datetime) -> Batch:
@@ -140,10 +151,7 @@ def mhclg_source(
         )
     ]
     for kind in (DOMESTIC, NON_DOMESTIC, DISPLAY):  # the current documents of changed certificates
-        summaries = [summary_of(n, d) for n, d in current]
-        mine = [
-            (s, d) for s, (_, d) in zip(summaries, current, strict=True) if kind_of(s["schemaType"]) == kind
-        ]
+        mine = [(summary_of(n, d), d) for n, d in current if kind_of(d) == kind]
         if mine:
             batch = document_batch([s for s, _ in mine], [d for _, d in mine], extracted_at)
             items = batch.to_arrow() if item_format == "arrow" else batch.to_dicts()
