@@ -17,7 +17,7 @@ from extract.bucket import Bucket
 from extract.checkpoints import Checkpoints, Unit
 from extract.concurrency import Prefetcher
 from extract.errors import ConfigError, CredentialsError, UserError
-from extract.kinds import Kind
+from extract.kinds import KINDS, Kind
 from extract.landing import NdjsonGzipWriter
 from extract.mhclg_source import MhclgPlan
 from extract.months import Month
@@ -108,7 +108,8 @@ class Runner:
         writer = NdjsonGzipWriter(self.settings.data_dir / "tmp")
         source = self.source.source(unit, stats, pages, warehouse, writer.write_batch)
         resource = source.resources[unit.table]
-        warehouse.hint(resource, self.source.cluster(unit))
+        for each in source.resources.values():  # the change feed also merges into the kind tables
+            warehouse.hint(each, self.source.cluster(self._unit_of_table(each.name, unit)))
         if unit.part != "deltas" and warehouse.rows_in_month(unit.table, unit.month) == 0:
             # nothing of this month is loaded yet and keys are unique within the unit, so the
             # rows can be appended; a month partly loaded (by a killed run) merges instead
@@ -129,6 +130,11 @@ class Runner:
             self.bucket.delete(key)
             return []
         return [self.bucket.put_file(path, key)]
+
+    def _unit_of_table(self, table: str, unit: Unit) -> Unit:
+        """The certificates unit of the month whose table is `table`, else `unit` itself."""
+        kinds = (k for k in KINDS.values() if k.table(self.source.name, "certs") == table)
+        return next((Unit(unit.source, k, unit.month, "certs") for k in kinds), unit)
 
     def landing_key(self, unit: Unit) -> str:
         return f"epc/json/{unit.kind.name}/{unit.month.compact}/{unit.table}.jsonl.gz"
