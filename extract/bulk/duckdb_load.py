@@ -68,7 +68,7 @@ def require(header: Sequence[str], needed: Sequence[str], label: str) -> None:
 class DuckDbBulk:
     """Loads members into `dataset` of the DuckDB file at `path`."""
 
-    def __init__(self, path: Path, dataset: str, memory_limit: str = "2GB") -> None:
+    def __init__(self, path: Path, dataset: str, memory_limit: str = "1GB") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(path))
         self.con.execute(f"set memory_limit = {literal(memory_limit)}")

@@ -134,6 +134,7 @@ class BulkRunner:
             started, at, loaded = time.monotonic(), datetime.now(UTC), load_id()
             pipe = MemberPipe(archive, member.path, label, scratch)
             with pipe as pipe_path:
+                engine.verify = pipe.finish  # BigQuery checks the member was whole before loading it
                 engine.begin()
                 try:
                     if source == "mhclg":
