@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(args.log_format)
         settings = load_settings(args.env_file, args.destination, source=args.source)
         if args.bulk is not None:
-            return run_bulk(settings, args.bulk)
+            return run_bulk(settings, args.bulk, args.dry_run)
         kinds = parse_kinds(args.kinds, settings.source)
         months = resolve_window(args.start, args.end, settings.start_year, settings.end_year)
         runner = Runner(settings, kinds, months, with_recs=args.with_recs)
@@ -88,12 +88,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def run_bulk(settings: Settings, names: str) -> int:
-    """`--bulk`: the files, one after another; a finished file is skipped."""
+def run_bulk(settings: Settings, names: str, dry_run: bool = False) -> int:
+    """`--bulk`: the files, one after another; a finished file is skipped. With `--dry-run`, each
+    file's state, after asking only for its size and date."""
     from extract.bulk.runner import BulkRunner
 
     settings.check_credentials()
     runner = BulkRunner(settings, [n.strip() for n in names.split(",") if n.strip()])
+    if dry_run:
+        for name, status in runner.plan():
+            event(f"plan bulk {name}: {status}", file=name, status=status)
+        return 0
     results = runner.run()
     print(f"{'file':<44}{'state':<9}{'rows':>11}  tables")
     for r in results:

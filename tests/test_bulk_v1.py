@@ -118,6 +118,16 @@ def test_rerun_of_a_finished_file_downloads_nothing(extract, double, warehouse):
     assert warehouse.query("select lmk_key, _dlt_load_id from {ds}.domestic_raw_json order by 1") == before
 
 
+def test_dry_run_tells_each_files_state_without_downloading(extract, double):
+    assert extract("--source", "odc", "--bulk", ALL).code == 0
+    double.clear()
+    result = extract("--source", "odc", "--bulk", f"{ALL},domestic-2023.zip", "--dry-run")
+    assert result.code == 0, result.err
+    assert downloads(double) == [] and downloads(double, "domestic-2023.zip") == []
+    assert f"plan bulk {ALL}: done (" in result.err
+    assert "plan bulk domestic-2023.zip: pending (" in result.err
+
+
 def test_a_cut_download_is_continued_with_range_not_restarted(extract, double, warehouse):
     double.add_fault(match=f"/files/{ALL}", body="truncated")
     result = extract("--source", "odc", "--bulk", ALL)

@@ -57,6 +57,21 @@ class BulkRunner:
     def state_key(self, name: str) -> str:
         return f"state/{self.settings.dataset}/bulk/{self.origin.source}/{name}.json"
 
+    def plan(self) -> list[tuple[str, str]]:
+        """Each file and whether this version of it is loaded (asks only for sizes and dates)."""
+        out = []
+        for n in self.names:
+            remote = self.origin.describe(n.name)
+            mark = self.bucket.read_json(self.state_key(n.name)) or {}
+            if mark.get("tag") == remote.tag and mark.get("finished"):
+                status = f"done ({sum(mark['rows'].values())} rows)"
+            elif mark.get("tag") == remote.tag:
+                status = f"partly loaded ({len(mark['members'])} members done)"
+            else:
+                status = f"pending ({remote.size:,} bytes, {remote.version})"
+            out.append((n.name, status))
+        return out
+
     def run(self) -> list[FileResult]:
         return [self._file(n.name, n.kind) for n in self.names]
 
