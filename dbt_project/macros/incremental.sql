@@ -26,14 +26,14 @@
     live service removed, or that now belongs to another property (a UPRN update), where no other
     certificate of the old property took its place. Reads two narrow columns of each input. -#}
 {% macro drop_stale_latest(model, certificates, removed) -%}
-    delete from {{ model }}
+    delete from {{ model }} as latest
     where
-        certificate_id in (select removed.certificate_id from {{ removed }} as removed)
+        latest.certificate_id in (select removed.certificate_id from {{ removed }} as removed)
         or exists (
             select 1
             from {{ certificates }} as certificates
             where
-                certificates.certificate_id = {{ model }}.certificate_id
-                and certificates.property_key != {{ model }}.property_key
+                certificates.certificate_id = latest.certificate_id
+                and certificates.property_key != latest.property_key
         )
 {%- endmacro %}
