@@ -22,9 +22,20 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import LOOPBACK_ENV, ROOT, Warehouse
+from tests.doubles import mhclg
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
 
 WINDOW = ["--start", "2023-04", "--end", "2023-06", "--with-recs"]
+LIVE_WINDOW = [
+    "--source",
+    "mhclg",
+    "--start",
+    "2025-01",
+    "--end",
+    "2025-01",
+    "--kinds",
+    "domestic,non-domestic",
+]
 TABLES = ("domestic_raw_json", "non_domestic_raw_json", "domestic_recommendations_raw_json",
           "non_domestic_recommendations_raw_json")  # fmt: skip
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -46,6 +57,15 @@ def emulators():
 @pytest.fixture(scope="module")
 def double():
     with OdcV1Double(Dataset(seed=31, start="2023-01", end="2023-12")) as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def live():
+    data = mhclg.Dataset(
+        seed=13, start="2025-01-01", end="2025-01-15", per_day={"domestic": 2, "non-domestic": 1}
+    )
+    with mhclg.MhclgDouble(data, token="emulator-token") as api:
         yield api
 
 
@@ -139,8 +159,13 @@ def test_killed_bigquery_load_resumes_without_duplicates_or_gaps(cloud, double, 
     assert bigquery_counts(cloud, keys) == duck.query(keys)
 
 
-def test_dbt_builds_every_model_on_bigquery_and_counts_match_duckdb(cloud, tmp_path):
+def test_dbt_builds_every_model_on_bigquery_and_counts_match_duckdb(cloud, live, tmp_path):
+    """Both sources into BigQuery: the v1 API's rows and the live service's documents (JSON_VALUE
+    on a JSON column, recommendations unnested from the document, the change feed applied)."""
+    live_env = {"EPC_API_TOKEN": "emulator-token", "EPC_API_BASE_URL": live.base_url}
     assert run(WINDOW, cloud).returncode == 0
+    done = run(LIVE_WINDOW, {**cloud, **live_env})
+    assert done.returncode == 0, done.stderr
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     shutil.copy(ROOT / "profiles.example.yml", profiles / "profiles.yml")
@@ -153,6 +178,9 @@ def test_dbt_builds_every_model_on_bigquery_and_counts_match_duckdb(cloud, tmp_p
     assert bq.returncode == 0, bq.stdout[-3000:]
     assert "ERROR=0 SKIP=0" in bq.stdout.strip().splitlines()[-1]
     duck = duckdb_copy(cloud, tmp_path)
+    local_live = {**cloud, **live_env, "DESTINATION": "duckdb", "DATA_DIR": str(tmp_path / "duck"),
+                  "BUCKET": str(tmp_path / "b")}  # fmt: skip
+    assert run(LIVE_WINDOW, local_live).returncode == 0
     local = subprocess.run(
         [DBT, "build", "--target", "duckdb", "--target-path", str(tmp_path / "duck-target"),
          "--no-use-colors"],
@@ -165,8 +193,14 @@ def test_dbt_builds_every_model_on_bigquery_and_counts_match_duckdb(cloud, tmp_p
     )]  # fmt: skip
     assert len(marts) == 9
     for mart in marts:
-        sql = f"select count(*) from {{ds}}.{mart}"
+        sql = f"select source_system, count(*) from {{ds}}.{mart} group by 1 order by 1"
         assert bigquery_counts(cloud, sql) == duck.query(sql), mart
+    typed = (
+        "select count(*), sum(current_energy_efficiency), count(distinct property_type), "
+        "count(walls_description) from {ds}.enr_domestic_certificates_v where source_system = 'mhclg'"
+    )
+    assert bigquery_counts(cloud, typed) == duck.query(typed)
+    assert duck.query(typed)[0][0] == live.data.count("domestic", "2025-01-01", "2025-01-31") > 0
     # what the emulator cannot keep, the DDL dbt sent carries
     ddl = (
         tmp_path / "bq-target/run/dame_epc/dbt_project/models/marts/enr_domestic_latest_by_uprn.sql"
