@@ -10,20 +10,19 @@ clustering, the partitioning of dbt tables) is asserted on the DDL dlt and dbt g
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import LOOPBACK_ENV, ROOT, Warehouse
+from tests.conftest import ROOT, Warehouse
 from tests.doubles import mhclg
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
+from tests.emulators import bigquery_counts, emulators_fixture, fresh_cloud  # noqa: F401 - a fixture
 
 WINDOW = ["--start", "2023-04", "--end", "2023-06", "--with-recs"]
 LIVE_WINDOW = [
@@ -39,19 +38,6 @@ LIVE_WINDOW = [
 TABLES = ("domestic_raw_json", "non_domestic_raw_json", "domestic_recommendations_raw_json",
           "non_domestic_recommendations_raw_json")  # fmt: skip
 DBT = str(Path(sys.executable).with_name("dbt"))
-
-
-@pytest.fixture(scope="module")
-def emulators():
-    """Both emulators up for this module; their environment as a dict."""
-    subprocess.run(["bash", ".ci/emulators.sh", "up"], cwd=ROOT, check=True, capture_output=True)
-    values = {}
-    for line in (ROOT / ".emu" / "env").read_text().splitlines():
-        for pair in line.removeprefix("export ").split():
-            name, _, value = pair.partition("=")
-            values[name] = value
-    yield values
-    subprocess.run(["bash", ".ci/emulators.sh", "down"], cwd=ROOT, check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")
@@ -72,32 +58,13 @@ def live():
 @pytest.fixture
 def cloud(emulators, double, tmp_path, monkeypatch):
     """A fresh bucket and dataset on the emulators, and the environment that points at them."""
-    from google.cloud import storage
-
-    name = f"t{uuid.uuid4().hex[:10]}"
-    env = {
-        **os.environ, **LOOPBACK_ENV, **emulators,
-        "EPC_EMAIL": double.email, "EPC_API_KEY": double.api_key, "EPC_API_BASE_URL": double.base_url,
-        "DATA_DIR": str(tmp_path / "work"), "BUCKET": name, "BQ_DATASET": name, "DESTINATION": "bigquery",
-        "RETRY_BACKOFF": "0.01",
-    }  # fmt: skip
-    for variable, value in emulators.items():  # for the Google clients this test process uses
-        monkeypatch.setenv(variable, value)
-    storage.Client(project=emulators["PROJECT_ID"]).create_bucket(name)
-    return env
+    return fresh_cloud(emulators, double, tmp_path, monkeypatch)
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "extract", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
-
-
-def bigquery_counts(env: dict[str, str], sql: str) -> list[tuple]:
-    from google.cloud import bigquery
-
-    client = bigquery.Client(project=env["PROJECT_ID"])
-    return [tuple(row.values()) for row in client.query(sql.format(ds=env["BQ_DATASET"])).result()]
 
 
 def gcs_lines(env: dict[str, str], key: str) -> int:

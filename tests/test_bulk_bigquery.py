@@ -1,8 +1,12 @@
-"""The BigQuery side of `--bulk`: bqemulator fails on multi-statement scripts (the loader runs
-one transaction per member), so these tests assert the DDL, load job configurations and SQL the
-loader sends; DuckDB runs the same payload logic for real in test_bulk_v1.py."""
+"""The BigQuery side of `--bulk`. On gcp-storage-emulator + bqemulator a per-year file lands the
+rows DuckDB gets, is skipped when run again, and merges with the API path. What the emulator cannot
+show (the JSON column type, clustering) is asserted on the DDL, load job configurations and SQL."""
 
 from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -17,8 +21,77 @@ from extract.bulk.bigquery_load import (
 )
 from extract.errors import ConfigError
 from extract.settings import load_settings
+from tests.conftest import Warehouse, run_subprocess
+from tests.emulators import bigquery_counts, emulators_fixture, fresh_cloud  # noqa: F401 - a fixture
 
 HEADER = ["LMK_KEY", "POSTCODE", "CO2_EMISS_CURR_PER_FLOOR_AREA", "LODGEMENT_DATE", "UPRN"]
+LOAD_ID, AT = "1764201600.123456", datetime(2025, 11, 27, 0, 0, 0, 5, tzinfo=UTC)
+YEAR = "domestic-2023.zip"
+TABLES = ("domestic_raw_json", "domestic_recommendations_raw_json")
+
+
+@pytest.fixture
+def cloud(emulators, double, tmp_path, monkeypatch):
+    return fresh_cloud(emulators, double, tmp_path, monkeypatch)
+
+
+def keys_and_rows(env: dict[str, str], duck: Warehouse | None = None) -> dict[str, list[tuple]]:
+    sql = "select count(*), count(distinct lmk_key) from {ds}.%s"
+    return {t: (duck.query if duck else lambda s: bigquery_counts(env, s))(sql % t) for t in TABLES}
+
+
+def test_bulk_file_on_the_emulators_lands_duckdbs_rows_once_and_merges_with_the_api(cloud, double, tmp_path):
+    bulk = ["--source", "odc", "--bulk", YEAR]
+    done = run_subprocess(bulk, cloud)
+    assert done.returncode == 0, done.stderr
+    local = {
+        **cloud,
+        "DESTINATION": "duckdb",
+        "DATA_DIR": str(tmp_path / "duck"),
+        "BUCKET": str(tmp_path / "b"),
+    }
+    assert run_subprocess(bulk, local).returncode == 0
+    duck = Warehouse(tmp_path / "duck", dataset=cloud["BQ_DATASET"])
+    landed = keys_and_rows(cloud)
+    assert landed == keys_and_rows(cloud, duck)
+    certificates = landed["domestic_raw_json"][0][0]
+    assert certificates > 0 and landed["domestic_recommendations_raw_json"][0][0] > 0
+    payloads = "select lmk_key, {} from {{ds}}.domestic_raw_json"
+    in_bigquery = bigquery_counts(cloud, payloads.format("to_json_string(payload)"))
+    in_duckdb = duck.query(payloads.format("payload"))
+    assert {k: json.loads(p) for k, p in in_bigquery} == {k: json.loads(p) for k, p in in_duckdb}
+    keyed = "select count(*) from {ds}.domestic_raw_json where json_value(payload, '$.\"lmk-key\"') = lmk_key"
+    assert bigquery_counts(cloud, keyed) == [(certificates,)]
+
+    double.clear()
+    again = run_subprocess(bulk, cloud)
+    assert again.returncode == 0, again.stderr
+    assert [r for r in double.log if r.path.startswith("/api/v1/files/")] == []
+    assert keys_and_rows(cloud) == landed
+
+    api = run_subprocess(
+        ["--kinds", "domestic", "--start", "2023-04", "--end", "2023-05", "--with-recs"], cloud
+    )
+    assert api.returncode == 0, api.stderr
+    assert double.searches()
+    assert keys_and_rows(cloud) == landed  # the API's certificates replaced the bulk rows, one per key
+
+
+def test_bulk_file_after_an_api_load_takes_dlts_tables_and_replaces_its_rows(cloud, double):
+    api = run_subprocess(
+        ["--kinds", "domestic", "--start", "2023-04", "--end", "2023-05", "--with-recs"], cloud
+    )
+    assert api.returncode == 0, api.stderr
+    done = run_subprocess(["--source", "odc", "--bulk", YEAR], cloud)
+    assert done.returncode == 0, done.stderr
+    keys = {r["lmk-key"] for m in double.data.months() if m < "2024" for r in double.data.rows("domestic", m)}
+    recs = sum(len(double.data.recommendations("domestic", k)) for k in keys)
+    assert keys_and_rows(cloud) == {
+        "domestic_raw_json": [(len(keys), len(keys))],
+        "domestic_recommendations_raw_json": [
+            (recs, len({k for k in keys if double.data.recommendations("domestic", k)}))
+        ],
+    }
 
 
 def test_raw_table_is_partitioned_by_month_and_clustered_like_the_api_path():
@@ -37,15 +110,18 @@ def test_csv_loads_as_text_columns_named_by_the_header():
 
 
 def test_certificates_script_builds_the_api_payload_and_replaces_rows_in_one_transaction():
-    sql = v1_certificates_script("p.d.domestic_raw_json", "p.d._bulk_stage_domestic_raw_json", HEADER)
+    sql = v1_certificates_script(
+        "p.d.domestic_raw_json", "p.d._bulk_stage_domestic_raw_json", HEADER, LOAD_ID, AT
+    )
     lines = sql.splitlines()
     assert lines[0] == "BEGIN TRANSACTION;" and lines[-1] == "COMMIT TRANSACTION;"
     assert "JSON_OBJECT('lmk-key', COALESCE(r.`LMK_KEY`, '')" in sql
     assert "'co2-emiss-curr-per-floor-area', COALESCE(r.`CO2_EMISS_CURR_PER_FLOOR_AREA`, '')" in sql
     assert "SAFE.PARSE_DATE('%Y-%m-%d', r.LODGEMENT_DATE)" in sql
+    assert "TIMESTAMP '2025-11-27 00:00:00.000005+00:00', '1764201600.123456'" in sql
     assert "QUALIFY ROW_NUMBER() OVER (PARTITION BY r.`LMK_KEY`" in sql  # a key once per file
     assert (
-        "DELETE FROM `p.d.domestic_raw_json` WHERE _dlt_load_id <> @load_id AND lmk_key IN "
+        "DELETE FROM `p.d.domestic_raw_json` WHERE _dlt_load_id <> '1764201600.123456' AND lmk_key IN "
         "(SELECT `LMK_KEY` FROM `p.d._bulk_stage_domestic_raw_json`);"
     ) in sql
     assert sql.index("INSERT INTO") < sql.index("DELETE FROM")
@@ -53,20 +129,20 @@ def test_certificates_script_builds_the_api_payload_and_replaces_rows_in_one_tra
 
 def test_recommendations_take_their_certificates_columns():
     sql = v1_recommendations_script(
-        "p.d.domestic_recommendations_raw_json", "p.d.domestic_raw_json", "p.d.s", HEADER
+        "p.d.domestic_recommendations_raw_json", "p.d.domestic_raw_json", "p.d.s", HEADER, LOAD_ID, AT
     )
     assert "LEFT JOIN `p.d.domestic_raw_json` AS c ON c.lmk_key = r.`LMK_KEY`" in sql
     assert "c.lodgement_date, c.postcode, c.uprn" in sql
 
 
 def test_live_documents_are_the_payload_with_columns_lifted_from_them():
-    sql = live_documents_script("p.d.mhclg_domestic_raw_json", "p.d.s")
-    assert "r.document, @extracted_at, @load_id" in sql
+    sql = live_documents_script("p.d.mhclg_domestic_raw_json", "p.d.s", LOAD_ID, AT)
+    assert "r.document, TIMESTAMP '2025-11-27 00:00:00.000005+00:00', '1764201600.123456'" in sql
     assert "JSON_VALUE(r.document, '$.registration_date')" in sql
     assert "JSON_VALUE(r.document, '$.related_certificate_number')" in sql
 
 
-def test_bigquery_bulk_needs_a_gcs_bucket(tmp_path):
+def test_bigquery_bulk_needs_a_gcs_bucket(tmp_path: Path):
     environ = {"PROJECT_ID": "p", "DATA_DIR": str(tmp_path), "BUCKET": str(tmp_path / "b")}
     with pytest.raises(ConfigError, match="gs://"):
         require_supported(load_settings(destination="bigquery", environ=environ))

@@ -1,0 +1,55 @@
+"""The GCS and BigQuery emulators for the production-target tests: started by .ci/emulators.sh
+(installed on first use into .emu/), a fresh bucket and dataset per test, and a query helper.
+Test modules import `emulators_fixture` (the fixture `emulators`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LOOPBACK_ENV, ROOT
+from tests.doubles.odc_v1 import OdcV1Double
+
+
+@pytest.fixture(scope="module", name="emulators")
+def emulators_fixture():
+    """Both emulators up for the importing module; their environment as a dict."""
+    subprocess.run(["bash", ".ci/emulators.sh", "up"], cwd=ROOT, check=True, capture_output=True)
+    values = {}
+    for line in (ROOT / ".emu" / "env").read_text().splitlines():
+        for pair in line.removeprefix("export ").split():
+            name, _, value = pair.partition("=")
+            values[name] = value
+    yield values
+    subprocess.run(["bash", ".ci/emulators.sh", "down"], cwd=ROOT, check=True, capture_output=True)
+
+
+def fresh_cloud(
+    emulators: dict[str, str], double: OdcV1Double, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """A fresh bucket and dataset on the emulators, and the environment that points at them."""
+    from google.cloud import storage
+
+    name = f"t{uuid.uuid4().hex[:10]}"
+    env = {
+        **os.environ, **LOOPBACK_ENV, **emulators,
+        "EPC_EMAIL": double.email, "EPC_API_KEY": double.api_key, "EPC_API_BASE_URL": double.base_url,
+        "DATA_DIR": str(tmp_path / "work"), "BUCKET": name, "BQ_DATASET": name, "DESTINATION": "bigquery",
+        "RETRY_BACKOFF": "0.01",
+    }  # fmt: skip
+    for variable, value in emulators.items():  # for the Google clients this test process uses
+        monkeypatch.setenv(variable, value)
+    storage.Client(project=emulators["PROJECT_ID"]).create_bucket(name)
+    return env
+
+
+def bigquery_counts(env: dict[str, str], sql: str) -> list[tuple]:
+    """Rows of `sql` on the emulator, `{ds}` standing for the test's dataset."""
+    from google.cloud import bigquery
+
+    client = bigquery.Client(project=env["PROJECT_ID"])
+    return [tuple(row.values()) for row in client.query(sql.format(ds=env["BQ_DATASET"])).result()]
