@@ -5,7 +5,7 @@ show (the JSON column type, clustering) is asserted on the DDL, load job configu
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from extract.bulk.bigquery_load import (
 from extract.errors import ConfigError
 from extract.settings import load_settings
 from tests.conftest import Warehouse, run_subprocess
+from tests.doubles import mhclg
 from tests.emulators import bigquery_counts, emulators_fixture, fresh_cloud  # noqa: F401 - a fixture
 
 HEADER = ["LMK_KEY", "POSTCODE", "CO2_EMISS_CURR_PER_FLOOR_AREA", "LODGEMENT_DATE", "UPRN"]
@@ -92,6 +93,32 @@ def test_bulk_file_after_an_api_load_takes_dlts_tables_and_replaces_its_rows(clo
             (recs, len({k for k in keys if double.data.recommendations("domestic", k)}))
         ],
     }
+
+
+def test_live_full_load_on_the_emulators_lifts_the_columns_duckdb_lifts(cloud, tmp_path):
+    data = mhclg.Dataset(seed=5, start="2025-01-01", end="2025-02-20", per_day={"domestic": 3})
+    with mhclg.MhclgDouble(data, token="bulk-token", today=date(2025, 3, 10)) as live:
+        env = {**cloud, "EPC_API_TOKEN": "bulk-token", "EPC_API_BASE_URL": live.base_url}
+        local = {
+            **env,
+            "DESTINATION": "duckdb",
+            "DATA_DIR": str(tmp_path / "duck"),
+            "BUCKET": str(tmp_path / "b"),
+        }
+        for each in (env, local):
+            done = run_subprocess(["--source", "mhclg", "--bulk", "domestic"], each)
+            assert done.returncode == 0, done.stderr
+    duck = Warehouse(tmp_path / "duck", dataset=cloud["BQ_DATASET"])
+    lifted = (
+        "select certificate_number, lodgement_date, postcode, uprn, schema_type, related_certificate_number "
+        "from {ds}.mhclg_domestic_raw_json order by 1"
+    )
+    assert bigquery_counts(cloud, lifted) == duck.query(lifted)
+    assert len(duck.query(lifted)) == len(data.certificates("domestic"))
+    payloads = "select certificate_number, {} from {{ds}}.mhclg_domestic_raw_json"
+    in_bigquery = bigquery_counts(cloud, payloads.format("to_json_string(payload)"))
+    in_duckdb = duck.query(payloads.format("payload"))
+    assert {k: json.loads(p) for k, p in in_bigquery} == {k: json.loads(p) for k, p in in_duckdb}
 
 
 def test_raw_table_is_partitioned_by_month_and_clustered_like_the_api_path():
