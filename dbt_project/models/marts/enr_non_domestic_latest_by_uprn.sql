@@ -111,9 +111,10 @@ candidates as (
         new_certificates.extracted_at,
         new_certificates.load_id
     from new_certificates
-    where new_certificates.certificate_id not in (
-        select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-    )
+    where
+        new_certificates.certificate_id not in (
+            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
+        )
     union all
     -- ... every certificate a vacated property still has ...
     select
@@ -168,9 +169,10 @@ candidates as (
     from {{ ref('int_epc__non_domestic_certificates') }} as certificates
     inner join vacated_properties
         on certificates.property_key = vacated_properties.property_key
-    where certificates.certificate_id not in (
-        select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-    )
+    where
+        certificates.certificate_id not in (
+            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
+        )
     union all
     -- ... and the current latest of the other properties they touch
     select
@@ -237,9 +239,10 @@ property_sizes as (
     from {{ ref('int_epc__non_domestic_certificates') }} as certificates
     inner join touched_properties
         on certificates.property_key = touched_properties.property_key
-    where certificates.certificate_id not in (
-        select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-    )
+    where
+        certificates.certificate_id not in (
+            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
+        )
     group by certificates.property_key
 
 ),
@@ -248,9 +251,10 @@ candidates as (
 
     select certificates.*
     from {{ ref('int_epc__non_domestic_certificates') }} as certificates
-    where certificates.certificate_id not in (
-        select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-    )
+    where
+        certificates.certificate_id not in (
+            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
+        )
 
 ),
 
@@ -260,9 +264,10 @@ property_sizes as (
         certificates.property_key,
         count(*) as certificates_for_property
     from {{ ref('int_epc__non_domestic_certificates') }} as certificates
-    where certificates.certificate_id not in (
-        select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-    )
+    where
+        certificates.certificate_id not in (
+            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
+        )
     group by certificates.property_key
 
 ),
