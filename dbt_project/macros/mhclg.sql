@@ -78,12 +78,9 @@
 {%- endmacro %}
 
 
-{#- The document's fields under the v1 API's domestic names (text, like the v1 payload), so the
-    staging model types and cleans both sources with the same expressions. Keys the documents do
-    not carry, or carry only as codes without a published label, are absent (NULL). -#}
-{% macro mhclg_domestic_fields(doc) -%}
-    {%- set labels = mhclg_domestic_labels() -%}
-    {%- set fields = {
+{#- Address, dates and UPRN source: named and placed alike in every schema family. -#}
+{% macro mhclg_common_fields(doc) -%}
+    {{ return({
         'address1': mhclg_value(doc, '$.address_line_1'),
         'address2': mhclg_value(doc, '$.address_line_2'),
         'address3': mhclg_value(doc, '$.address_line_3'),
@@ -94,6 +91,17 @@
         'uprn-source': mhclg_value(doc, '$.uprn_source'),
         'inspection-date': mhclg_value(doc, '$.inspection_date'),
         'lodgement-datetime': 'substr(' ~ mhclg_value(doc, '$.created_at') ~ ', 1, 19)',
+    }) }}
+{%- endmacro %}
+
+
+{#- The document's fields under the v1 API's domestic names (text, like the v1 payload), so the
+    staging model types and cleans both sources with the same expressions. Keys the documents do
+    not carry, or carry only as codes without a published label, are absent (NULL). -#}
+{% macro mhclg_domestic_fields(doc) -%}
+    {%- set labels = mhclg_domestic_labels() -%}
+    {%- set fields = mhclg_common_fields(doc) -%}
+    {%- do fields.update({
         'current-energy-rating': mhclg_value(doc, '$.current_energy_efficiency_band'),
         'potential-energy-rating': mhclg_value(doc, '$.potential_energy_efficiency_band'),
         'current-energy-efficiency': mhclg_value(doc, '$.energy_rating_current'),
@@ -130,7 +138,7 @@
         'main-fuel': mhclg_label(
             mhclg_value(doc, '$.sap_heating.main_heating_details[0].main_fuel_type'), labels['main_fuel']),
         'report-type': mhclg_value(doc, '$.report_type'),
-    } -%}
+    }) -%}
     {%- set elements = {
         'hotwater': ['hot-water', '$.hot_water'],
         'floor': ['floor', '$.floors[0]'],
@@ -162,17 +170,8 @@
 
 {#- The CEPC document's fields under the v1 API's non-domestic names (text). -#}
 {% macro mhclg_non_domestic_fields(doc) -%}
-    {{ return({
-        'address1': mhclg_value(doc, '$.address_line_1'),
-        'address2': mhclg_value(doc, '$.address_line_2'),
-        'address3': mhclg_value(doc, '$.address_line_3'),
-        'address': mhclg_value(doc, '$.address_line_1')
-            ~ " || coalesce(', ' || " ~ mhclg_value(doc, '$.address_line_2') ~ ", '')"
-            ~ " || coalesce(', ' || " ~ mhclg_value(doc, '$.address_line_3') ~ ", '')",
-        'posttown': mhclg_value(doc, '$.post_town'),
-        'uprn-source': mhclg_value(doc, '$.uprn_source'),
-        'inspection-date': mhclg_value(doc, '$.inspection_date'),
-        'lodgement-datetime': 'substr(' ~ mhclg_value(doc, '$.created_at') ~ ', 1, 19)',
+    {%- set fields = mhclg_common_fields(doc) -%}
+    {%- do fields.update({
         'asset-rating': mhclg_value(doc, '$.asset_rating'),
         'asset-rating-band': mhclg_value(doc, '$.current_energy_efficiency_band'),
         'property-type': mhclg_value(doc, '$.property_type'),
@@ -194,7 +193,8 @@
         'building-environment': mhclg_value(doc, '$.technical_information.building_environment'),
         'primary-energy-value': mhclg_value(doc, '$.energy_use.energy_consumption_current'),
         'report-type': mhclg_value(doc, '$.report_type'),
-    }) }}
+    }) -%}
+    {{ return(fields) }}
 {%- endmacro %}
 
 
