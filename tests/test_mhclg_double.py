@@ -16,6 +16,8 @@ import inspect
 import io
 import json
 import re
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -912,3 +914,25 @@ def test_concurrent_clients_are_all_answered(api: MhclgDouble, data: Dataset) ->
     for thread in threads:
         thread.join()
     assert answers == dict.fromkeys(numbers_, 200)
+
+
+def test_a_client_hanging_up_mid_request_is_not_printed_and_the_double_goes_on(
+    api: MhclgDouble, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, met = api._server, threading.Semaphore(0)
+    handle_error = server.handle_error
+
+    def counted(request: Any, address: Any) -> None:
+        handle_error(request, address)
+        met.release()
+
+    monkeypatch.setattr(server, "handle_error", counted)
+    port = int(api.base_url.rsplit(":", 1)[1])
+    for _ in range(3):  # an extractor stopping with connections open: a reset before the request ends
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(b"GET /api/certificate?certificate_number=")
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    assert all(met.acquire(timeout=10) for _ in range(3)), "the server never met the resets"
+    answer = get(api, "/api/deltas", {"date_start": "2025-01-01", "date_end": "2025-01-02"})
+    assert answer.status_code in (200, 404)
+    assert capsys.readouterr().err == ""

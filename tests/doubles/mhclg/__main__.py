@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
-import threading
 from datetime import date
 from pathlib import Path
 
 from tests.doubles.mhclg import Dataset, MhclgDouble
+from tests.doubles.served import serve_until_stopped
 
 
 def _rate(value: str) -> tuple[int, float]:
@@ -65,15 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         auth_failure_status=args.auth_failure_status,
         wrap_errors=args.wrap_errors,
     ).start()
-    if args.url_file:
-        args.url_file.write_text(double.base_url + "\n")
-    print(f"MHCLG double serving {double.base_url}", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
-    double.stop()
-    return 0
+    return serve_until_stopped(double, "MHCLG double", args.url_file)
 
 
 if __name__ == "__main__":

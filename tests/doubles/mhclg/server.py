@@ -61,9 +61,11 @@ brackets):
   hold the certificates registered before then, in their current state (exports.py).
 - Unknown `/api` paths: 404 `{"error": "Not found"}`; an unknown file: 404 `{"error": "File not found"}`.
 
-Test controls, as in the v1 double: `add_fault(...)` scripts failures, `log` records every request
-(path, query, status, time) just before the answer leaves, `clear()` forgets both and the rate
-limiter's memory.
+Test controls, as in the v1 double: `add_fault(...)` scripts failures (a status, with a JSON error
+body; or a spoilt 200/206 body: `not_json` an HTML page, `cut` the first half with an honest length,
+`truncated` the connection closing before the announced length), `log` records every request (path,
+query, status, time) just before the answer leaves, `clear()` forgets both and the rate limiter's
+memory.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
@@ -88,6 +90,7 @@ import orjson
 
 from tests.doubles.mhclg import exports
 from tests.doubles.mhclg.dataset import CONSTITUENCIES, COUNCILS, Certificate, Dataset, search_summary
+from tests.doubles.served import Fault, QuietServer, ServedDouble
 
 KINDS = ("domestic", "non-domestic", "display")
 MAX_PAGE_SIZE = 5000
@@ -113,24 +116,6 @@ UK_POSTCODE = re.compile(
 )
 LOOSE_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 RUBY_INT = re.compile(r"\s*([+-]?\d+)")
-
-
-@dataclass
-class Fault:
-    """A scripted misbehaviour for requests whose path+query contains `match`.
-
-    `status` answers with that code and a JSON error body (429 and 503 carry `Retry-After` if
-    given); `body` spoils what would have been a 200/206: `not_json` (an HTML page), `cut` (the first
-    half, honest length), `truncated` (the connection closes before the announced length). The first
-    `skip` matching requests pass; then `times` are hit (-1: all).
-    """
-
-    match: str = ""
-    status: int | None = None
-    body: str | None = None
-    times: int = 1
-    skip: int = 0
-    retry_after: str | None = None
 
 
 @dataclass
@@ -172,7 +157,7 @@ class RateLimiter:
             return self.seconds - (now - starts[0])
 
 
-class MhclgDouble:
+class MhclgDouble(ServedDouble):
     """The double: `with MhclgDouble(Dataset(), token="t") as api: api.base_url …`."""
 
     def __init__(
@@ -191,6 +176,7 @@ class MhclgDouble:
     ) -> None:
         if auth_failure_status not in (401, 403):
             raise ValueError("auth_failure_status is 401 (the spec) or 403 (the code)")
+        super().__init__(_Handler, host, port)
         self.data = data if data is not None else Dataset()
         self.token = token
         self.today = today or date.today()
@@ -200,71 +186,18 @@ class MhclgDouble:
         self.presign_seconds = presign_seconds
         self.clock = clock
         self.limiter = RateLimiter(rate_limit[0], rate_limit[1], clock)
-        self.faults: list[Fault] = []
-        self.log: list[Logged] = []
         self._secret = secrets.token_bytes(16)
         self._files: dict[tuple[str, datetime], exports.ExportFile] = {}
-        self._lock = threading.Lock()
-        self._server = _Server((host, port), _Handler)
-        self._server.double = self
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle ----------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> MhclgDouble:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> MhclgDouble:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- test controls ------------------------------------------------------------------
-    def add_fault(self, **kwargs: Any) -> Fault:
-        fault = Fault(**kwargs)
-        with self._lock:
-            self.faults.append(fault)
-        return fault
-
     def clear(self) -> None:
         """Forget faults, the request log and the rate limiter's memory."""
-        with self._lock:
-            self.faults.clear()
-            self.log.clear()
+        super().clear()
         with self.limiter._lock:
             self.limiter._starts.clear()
 
     def requests_to(self, path: str) -> list[Logged]:
         return [entry for entry in self.log if entry.path == path]
-
-    def take_fault(self, target: str) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.match not in target or fault.times == 0:
-                    continue
-                if fault.skip > 0:
-                    fault.skip -= 1
-                    continue
-                fault.times -= 1 if fault.times > 0 else 0
-                return fault
-        return None
-
-    def record(self, entry: Logged) -> None:
-        with self._lock:
-            self.log.append(entry)
 
     def authorised(self, header: str | None) -> bool:
         scheme, _, token = (header or "").partition(" ")
@@ -316,16 +249,9 @@ class MhclgDouble:
         return None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
-    double: MhclgDouble
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: QuietServer
 
     def setup(self) -> None:
         super().setup()

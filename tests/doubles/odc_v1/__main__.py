@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
+from tests.doubles.served import serve_until_stopped
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,15 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     double = OdcV1Double(
         data, email=args.email, api_key=args.api_key, port=args.port, cache_bytes=args.cache_mb * 2**20
     ).start()
-    if args.url_file:
-        args.url_file.write_text(double.base_url + "\n")
-    print(f"v1 double serving {double.base_url} (email {args.email})", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
-    double.stop()
-    return 0
+    return serve_until_stopped(double, f"v1 double (email {args.email})", args.url_file)
 
 
 if __name__ == "__main__":

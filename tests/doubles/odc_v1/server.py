@@ -13,6 +13,11 @@ the double picks a behaviour and says so here (do not mistake these for the real
   `files={name: path}` are served from disk in chunks (benchmarks). `file_chunk_delay` sleeps
   between 64 KiB chunks (to kill a client mid-download). Fault bodies for files: `truncated`
   (the connection closes half-way), `corrupt` (same size, bytes flipped mid-file).
+
+Test controls: `add_fault(...)` scripts failures (a status with a short text body, or a broken 200:
+`not_json`, `cut` half the JSON with an honest length, `truncated` the connection closing before
+the announced length, `missing_key` a row without `lmk-key`, `no_rows`), `log` records every
+request, `clear()` forgets both.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -37,6 +42,7 @@ import orjson
 
 from tests.doubles.odc_v1 import bulk, fields
 from tests.doubles.odc_v1.dataset import Dataset, month_span
+from tests.doubles.served import Fault, QuietServer, ServedDouble
 
 KINDS = ("domestic", "non-domestic")
 SEARCH_PARAMS = {
@@ -79,24 +85,6 @@ class Rows(Protocol):
 
 
 @dataclass
-class Fault:
-    """A scripted misbehaviour for requests whose path+query contains `match`.
-
-    `status` answers with that code (429 and 503 carry `Retry-After` if given); `body` serves a
-    broken 200: `not_json`, `cut` (half the JSON, honest length), `truncated` (the connection
-    closes before the announced length), `missing_key` (a row without `lmk-key`), `no_rows`.
-    The first `skip` matching requests pass; then `times` are hit (-1: all).
-    """
-
-    match: str = ""
-    status: int | None = None
-    body: str | None = None
-    times: int = 1
-    skip: int = 0
-    retry_after: str | None = None
-
-
-@dataclass
 class Logged:
     method: str
     path: str
@@ -134,7 +122,7 @@ class PageCache:
                 self.size -= len(self._items.popitem(last=False)[1][0])
 
 
-class OdcV1Double:
+class OdcV1Double(ServedDouble):
     """The double: `with OdcV1Double() as api: api.base_url …`; `api.log` records requests."""
 
     def __init__(
@@ -149,75 +137,23 @@ class OdcV1Double:
         files: dict[str, Path] | None = None,
         file_chunk_delay: float = 0.0,
     ) -> None:
+        super().__init__(_Handler, host, port)
         self.data = data if data is not None else Dataset()
         self.files = dict(files or {})
         self.file_chunk_delay = file_chunk_delay
         self._zips: dict[str, bytes | None] = {}
         self.email, self.api_key = email, api_key
         self.today = today or date.today()
-        self.faults: list[Fault] = []
-        self.log: list[Logged] = []
         self.cache = PageCache(cache_bytes)
         self._cursors: dict[str, tuple[str, int]] = {}
-        self._lock = threading.Lock()
-        self._server = _Server((host, port), _Handler)
-        self._server.double = self
-        self._thread: threading.Thread | None = None
 
-    # --- lifecycle ----------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/api/v1"
-
-    def start(self) -> OdcV1Double:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> OdcV1Double:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return f"{self.root_url}/api/v1"
 
     # --- test controls ------------------------------------------------------------------
-    def add_fault(self, **kwargs: Any) -> Fault:
-        fault = Fault(**kwargs)
-        with self._lock:
-            self.faults.append(fault)
-        return fault
-
-    def clear(self) -> None:
-        """Forget faults and the request log."""
-        with self._lock:
-            self.faults.clear()
-            self.log.clear()
-
     def searches(self, kind: str = "domestic") -> list[Logged]:
         return [r for r in self.log if r.path == f"/api/v1/{kind}/search"]
-
-    def take_fault(self, target: str) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.match not in target or fault.times == 0:
-                    continue
-                if fault.skip > 0:
-                    fault.skip -= 1
-                    continue
-                fault.times -= 1 if fault.times > 0 else 0
-                return fault
-        return None
-
-    def record(self, entry: Logged) -> None:
-        with self._lock:
-            self.log.append(entry)
 
     def authorised(self, header: str | None) -> bool:
         if not header or not header.startswith("Basic "):
@@ -254,20 +190,13 @@ class OdcV1Double:
         return hit[1] if hit and hit[0] == signature else None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
-    double: OdcV1Double
-
-
 class BadRequestError(Exception):
     """A 400 with a short text body."""
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: QuietServer
 
     def setup(self) -> None:
         super().setup()
