@@ -39,7 +39,7 @@ LOOPBACK = {
     "NO_GCE_CHECK": "true",
     "GCE_METADATA_HOST": "127.0.0.1:9",
     "GCE_METADATA_IP": "127.0.0.1:9",
-    "RUNTIME__DLT_TELEMETRY": "false",
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
 }
 SHARES = {"domestic": 0.8, "non-domestic": 0.13, "display": 0.07}  # roughly the register's mix
 

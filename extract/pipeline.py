@@ -8,7 +8,10 @@ import warnings
 from dataclasses import dataclass
 
 import dlt
+from dlt.common.configuration.container import Container
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
+from dlt.common.runtime.telemetry import stop_telemetry
 from dlt.destinations.adapters import bigquery_adapter
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.impl.bigquery.bigquery_adapter import PartitionTransformation
@@ -19,7 +22,7 @@ from extract.settings import Settings
 
 # dlt settings this project depends on, applied unless the user configured them otherwise
 DLT_DEFAULTS = {
-    "runtime.dlt_telemetry": "false",  # nothing may leave the machine unasked
+    "runtime.dlthub_telemetry": "false",  # nothing may leave the machine unasked
     "runtime.log_level": "WARNING",
     "normalize.parquet_normalizer.add_dlt_load_id": "true",  # arrow items get _dlt_load_id too
     "load.truncate_staging_dataset": "true",  # merge leaves no copy behind in <dataset>_staging
@@ -44,13 +47,20 @@ def apply_dlt_defaults() -> None:
     dlt_logger = logging.getLogger("dlt")
     if not any(isinstance(f, _ArrowPayloadHintFilter) for f in dlt_logger.filters):
         dlt_logger.addFilter(_ArrowPayloadHintFilter())
+    unset = []
     for key, value in DLT_DEFAULTS.items():
         try:
             configured = dlt.config.get(key)
         except ConfigFieldMissingException:
             configured = None
-        if configured is None:
-            os.environ.setdefault(key.upper().replace(".", "__"), value)
+        if configured is None and key.upper().replace(".", "__") not in os.environ:
+            os.environ[key.upper().replace(".", "__")] = value
+            unset.append(key)
+    if any(key.startswith("runtime.") for key in unset):
+        # dlt resolved its runtime settings, telemetry among them, on the first config read above
+        # (or earlier): resolve them again so that the defaults just set take effect
+        stop_telemetry()
+        Container()[PluggableRunContext].initialize_runtime()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests import loopback
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ LOOPBACK_ENV = {
     "NO_GCE_CHECK": "true",
     "GCE_METADATA_HOST": "127.0.0.1:9",
     "GCE_METADATA_IP": "127.0.0.1:9",
-    "RUNTIME__DLT_TELEMETRY": "false",
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
 }
 # variables a developer's shell may carry that would leak into the runs under test
@@ -30,6 +31,25 @@ FOREIGN_ENV = (
     "BQ_DATASET", "DUCKDB_PATH", "DATA_DIR", "DESTINATION", "START_YEAR", "END_YEAR",
     "RETRY_MAX", "RETRY_BACKOFF", "REQUEST_TIMEOUT_SECONDS", "EPC_API_TOKEN", "SOURCE", "RATE_LIMIT",
 )  # fmt: skip
+
+
+_LEFT_LOOPBACK: list[str] = []  # every attempt to reach past 127.0.0.1 from this process
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _loopback_only() -> Iterator[None]:
+    """Nothing may leave the machine: the extractor, dlt and the Google clients run in this
+    process, so lookups and connections beyond loopback are refused and fail the test."""
+    lift = loopback.guard(_LEFT_LOOPBACK)
+    yield
+    lift()
+
+
+@pytest.fixture(autouse=True)
+def _stays_on_loopback() -> Iterator[None]:
+    before = len(_LEFT_LOOPBACK)
+    yield
+    assert _LEFT_LOOPBACK[before:] == [], "something tried to leave the machine"
 
 
 @pytest.fixture(autouse=True)

@@ -195,3 +195,36 @@ def test_the_key_never_reaches_output_files_or_reprs(extract, double, env):
             assert secret not in path.read_bytes(), path
     settings = load_settings()
     assert double.api_key not in repr(settings) and double.api_key not in str(settings.api_key)
+
+
+_GUARDED_RUN = """
+import runpy, sys
+from tests import loopback
+attempts = []
+loopback.guard(attempts)
+try:
+    runpy.run_module("extract", run_name="__main__", alter_sys=True)
+except SystemExit as stop:
+    code = stop.code
+from dlt.common.runtime.telemetry import stop_telemetry
+stop_telemetry()  # flushes whatever telemetry was queued, while the guard still stands
+print("left loopback:", attempts, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_the_extractor_sends_nothing_beyond_loopback_without_being_told(double, env, tmp_path):
+    """dlt's anonymous telemetry is on unless configured off: the extractor turns it off itself,
+    whether or not the environment or the project's .dlt/config.toml says so."""
+    clean_env = {k: v for k, v in os.environ.items() if k != "RUNTIME__DLTHUB_TELEMETRY"}
+    elsewhere = tmp_path / "elsewhere"  # no .dlt/ folder here
+    elsewhere.mkdir()
+    run = subprocess.run(
+        [sys.executable, "-c", _GUARDED_RUN, "--kinds", "domestic", "--start", "2024-01", "--end", "2024-02"],
+        cwd=elsewhere, env={**clean_env, **env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "left loopback: []" in run.stderr.splitlines()
+    assert Warehouse(Path(env["DATA_DIR"])).count("domestic_raw_json") == sum(
+        double.data.count("domestic", m) for m in ("2024-01", "2024-02")
+    )
