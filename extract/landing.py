@@ -239,6 +239,28 @@ class NdjsonGzipWriter:
             self._file.close()
 
 
+class TableFiles:
+    """A unit's NDJSON files, one per raw table its batches go to, each opened on its first batch."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.writers: dict[str, NdjsonGzipWriter] = {}
+
+    def write(self, table: str, batch: Batch) -> None:
+        if table not in self.writers:
+            self.writers[table] = NdjsonGzipWriter(self.directory)
+        self.writers[table].write_batch(batch)
+
+    def close(self) -> dict[str, Path]:
+        """Finishes every file; returns the paths of those holding rows, by table."""
+        paths = {table: writer.close() for table, writer in self.writers.items()}
+        return {table: path for table, path in paths.items() if self.writers[table].rows}
+
+    def discard(self) -> None:
+        for writer in self.writers.values():
+            writer.discard()
+
+
 def read_ndjson_gzip(path: Path) -> list[Row]:
     """All rows of a landed file (for tests and small checks)."""
     with gzip.open(path, "rb") as handle:

@@ -90,15 +90,16 @@ def mhclg_source(
     pages: Iterable[list[Row]],
     item_format: str = "arrow",
     max_concurrency: int = 8,
-    landing: Callable[[Batch], None] | None = None,
+    landing: Callable[[str, Batch], None] | None = None,
 ) -> list[Any]:
     """For `certs`, the full documents of the certificates on the search `pages`; for `deltas`,
-    the events on `pages`, plus the current documents of the certificates whose UPRN changed."""
+    the events on `pages`, plus the current documents of the certificates whose UPRN changed.
+    `landing` sees every batch as it passes, with its table, to write it to the bucket."""
     extracted_at = datetime.now(UTC)
 
-    def emit(batch: Batch) -> Any:
+    def emit(batch: Batch, table: str = unit.table) -> Any:
         if landing:
-            landing(batch)
+            landing(table, batch)
         return batch.to_arrow() if item_format == "arrow" else batch.to_dicts()
 
     def fetch(summary: Row) -> tuple[Row, Row | None]:
@@ -153,12 +154,12 @@ def mhclg_source(
     for kind in (DOMESTIC, NON_DOMESTIC, DISPLAY):  # the current documents of changed certificates
         mine = [(summary_of(n, d), d) for n, d in current if kind_of(d) == kind]
         if mine:
+            table = kind.table("mhclg", "certs")
             batch = document_batch([s for s, _ in mine], [d for _, d in mine], extracted_at)
-            items = batch.to_arrow() if item_format == "arrow" else batch.to_dicts()
             resources.append(
                 dlt.resource(
-                    [items],
-                    name=kind.table("mhclg", "certs"),
+                    [emit(batch, table)],
+                    name=table,
                     write_disposition="merge",
                     merge_key=KEY,
                     columns=landing_columns(KEY, CERTIFICATE_EXTRA),
@@ -210,11 +211,18 @@ class MhclgPlan:
         stats: UnitStats,
         pages: Iterable[list[Row]],
         warehouse: Warehouse,
-        landing: Callable[[Batch], None],
+        landing: Callable[[str, Batch], None],
     ) -> DltSource:
         return mhclg_source(
             self.api, unit, stats, pages, warehouse.item_format, self.settings.max_concurrency, landing
         )
+
+    def landing_tables(self, unit: Unit) -> tuple[str, ...]:
+        """The raw tables whose rows the unit lands in the bucket: a change feed's unit lands its
+        events and the documents it fetched again, beside each other in the feed's month."""
+        if unit.part != "deltas":
+            return (unit.table,)
+        return (unit.table, *(kind.table(self.name, "certs") for kind in (DOMESTIC, NON_DOMESTIC, DISPLAY)))
 
     def cluster(self, unit: Unit) -> tuple[str, ...]:
         return (KEY, *unit.kind.cluster_extra) if unit.part == "certs" else (KEY,)

@@ -34,16 +34,16 @@ def odc_source(
     pages: Iterable[list[Any]],
     item_format: str = "arrow",
     max_concurrency: int = 8,
-    landing: Callable[[Batch], None] | None = None,
+    landing: Callable[[str, Batch], None] | None = None,
 ) -> DltResource:
     """For `certs`, the certificates on the search `pages` of the unit's month; for `recs`, the
     recommendations of the certificates (`Parent`s) on `pages`. `landing` sees every batch as it
-    passes, to write it to the bucket."""
+    passes, with its table, to write it to the bucket."""
     extracted_at = datetime.now(UTC)
 
     def emit(batch: Batch) -> Any:
         if landing:
-            landing(batch)
+            landing(unit.table, batch)
         return batch.to_arrow() if item_format == "arrow" else batch.to_dicts()
 
     def certificates() -> Iterator[Any]:
@@ -112,11 +112,15 @@ class OdcPlan:
         stats: UnitStats,
         pages: Iterable[list[Any]],
         warehouse: Warehouse,
-        landing: Callable[[Batch], None],
+        landing: Callable[[str, Batch], None],
     ) -> Any:
         return odc_source(
             self.api, unit, stats, pages, warehouse.item_format, self.settings.max_concurrency, landing
         )
+
+    def landing_tables(self, unit: Unit) -> tuple[str, ...]:
+        """The raw tables whose rows the unit lands in the bucket."""
+        return (unit.table,)
 
     def cluster(self, unit: Unit) -> tuple[str, ...]:
         return (KEY, *unit.kind.cluster_extra) if unit.part == "certs" else (KEY,)

@@ -18,7 +18,7 @@ from extract.checkpoints import Checkpoints, Unit
 from extract.concurrency import Prefetcher
 from extract.errors import ConfigError, CredentialsError, UserError
 from extract.kinds import KINDS, Kind
-from extract.landing import NdjsonGzipWriter
+from extract.landing import TableFiles
 from extract.mhclg_source import MhclgPlan
 from extract.months import Month
 from extract.odc_source import OdcPlan
@@ -95,7 +95,8 @@ class Runner:
             files = self._load(warehouse, unit, stats, pages)
         else:  # nothing to load: no dlt run, and no file left from an earlier fetch
             files = []
-            self.bucket.delete(self.landing_key(unit))
+            for table in self.source.landing_tables(unit):
+                self.bucket.delete(self.landing_key(unit, table))
         if unit.month < self.current:
             self.checkpoints.mark_done(unit, stats.rows, stats.pages, files)
         progress.done(stats.pages, stats.rows, "checkpointed" if unit.month < self.current else "open month")
@@ -105,39 +106,42 @@ class Runner:
         self, warehouse: Warehouse, unit: Unit, stats: UnitStats, pages: Iterable[list[Any]]
     ) -> list[str]:
         """One dlt run for the unit; returns the files it landed in the bucket."""
-        writer = NdjsonGzipWriter(self.settings.data_dir / "tmp")
-        source = self.source.source(unit, stats, pages, warehouse, writer.write_batch)
-        resource = source.resources[unit.table]
-        for each in source.resources.values():  # the change feed also merges into the kind tables
-            warehouse.hint(each, self.source.cluster(self._unit_of_table(each.name, unit)))
-        if unit.part != "deltas" and warehouse.rows_in_month(unit.table, unit.month) == 0:
-            # nothing of this month is loaded yet and keys are unique within the unit, so the
-            # rows can be appended; a month partly loaded (by a killed run) merges instead
-            resource.apply_hints(write_disposition="append")
+        files = TableFiles(self.settings.data_dir / "tmp")
         try:
+            source = self.source.source(unit, stats, pages, warehouse, files.write)
+            for each in source.resources.values():  # the change feed also merges into the kind tables
+                warehouse.hint(each, self.source.cluster(self._unit_of_table(each.name, unit)))
+            if unit.part != "deltas" and warehouse.rows_in_month(unit.table, unit.month) == 0:
+                # nothing of this month is loaded yet and keys are unique within the unit, so the
+                # rows can be appended; a month partly loaded (by a killed run) merges instead
+                source.resources[unit.table].apply_hints(write_disposition="append")
             warehouse.pipeline.run(source, loader_file_format=warehouse.loader_file_format)
-            return self._land(writer, unit)
+            return self._land(files, unit)
         except PipelineStepFailed as exc:
             raise _user_error(exc) or exc from None
         finally:
-            writer.discard()
+            files.discard()
 
-    def _land(self, writer: NdjsonGzipWriter, unit: Unit) -> list[str]:
-        """Moves the unit's finished NDJSON into the bucket, replacing an earlier fetch."""
-        key = self.landing_key(unit)
-        path = writer.close()
-        if writer.rows == 0:
-            self.bucket.delete(key)
-            return []
-        return [self.bucket.put_file(path, key)]
+    def _land(self, files: TableFiles, unit: Unit) -> list[str]:
+        """Moves the unit's finished NDJSON into the bucket, one file per table, replacing an
+        earlier fetch's (and removing those of tables that got no rows this time)."""
+        finished = files.close()
+        landed = []
+        for table in self.source.landing_tables(unit):
+            key = self.landing_key(unit, table)
+            if table in finished:
+                landed.append(self.bucket.put_file(finished[table], key))
+            else:
+                self.bucket.delete(key)
+        return landed
 
     def _unit_of_table(self, table: str, unit: Unit) -> Unit:
         """The certificates unit of the month whose table is `table`, else `unit` itself."""
         kinds = (k for k in KINDS.values() if k.table(self.source.name, "certs") == table)
         return next((Unit(unit.source, k, unit.month, "certs") for k in kinds), unit)
 
-    def landing_key(self, unit: Unit) -> str:
-        return f"epc/json/{unit.kind.name}/{unit.month.compact}/{unit.table}.jsonl.gz"
+    def landing_key(self, unit: Unit, table: str) -> str:
+        return f"epc/json/{unit.kind.name}/{unit.month.compact}/{table}.jsonl.gz"
 
     # --- reporting ----------------------------------------------------------------------
     def table_counts(self) -> dict[str, int]:

@@ -59,8 +59,8 @@ def bucket(data_dir: Path) -> Path:
     return data_dir / "bucket"
 
 
-def landed_file(data_dir: Path, kind: str, month: str) -> Path:
-    table = DELTAS if kind == "deltas" else TABLES[kind]
+def landed_file(data_dir: Path, kind: str, month: str, table: str | None = None) -> Path:
+    table = table or (DELTAS if kind == "deltas" else TABLES[kind])
     return bucket(data_dir) / f"epc/json/{kind}/{month.replace('-', '')}/{table}.jsonl.gz"
 
 
@@ -297,10 +297,26 @@ def test_the_bucket_holds_one_gzip_ndjson_file_per_kind_and_month_like_the_table
             }  # fmt: skip
             done = json.loads(state(clean.data_dir, kind, month).read_text())
             assert done["files"] == [path.as_uri()]
+    refetched_somewhere = set()
     for month in MONTHS:
         path = landed_file(clean.data_dir, "deltas", month)
-        expected_files.add(path)
-        assert [r["payload"] for r in ndjson_rows(path)] == clean.data.deltas(*window(month))
+        feed = clean.data.deltas(*window(month))
+        assert [r["payload"] for r in ndjson_rows(path)] == feed
+        month_files = [path]
+        changed = {e["certificateNumber"] for e in feed if e["eventType"] != "removed"}
+        for kind in KINDS:  # the documents fetched again after a change sit beside the feed
+            current = {n: clean.data.document(n) for n in changed if clean.data.certificate(n).kind == kind}
+            current = {n: d for n, d in current.items() if d is not None}
+            refetched = landed_file(clean.data_dir, "deltas", month, TABLES[kind])
+            assert refetched.exists() == bool(current), (kind, month)
+            if current:
+                assert {r["certificate_number"]: r["payload"] for r in ndjson_rows(refetched)} == current
+                month_files.append(refetched)
+                refetched_somewhere.add(kind)
+        done = json.loads(state(clean.data_dir, "deltas", month, "deltas").read_text())
+        assert sorted(done["files"]) == sorted(p.as_uri() for p in month_files)
+        expected_files.update(month_files)
+    assert refetched_somewhere == set(KINDS)  # the window has a UPRN change of every kind
     landed = {p for p in (bucket(clean.data_dir) / "epc/json").rglob("*") if p.is_file()}
     assert landed == expected_files  # and no partial file left behind
 
@@ -538,11 +554,12 @@ def test_a_killed_run_resumed_ends_with_exactly_the_rows_of_an_uninterrupted_run
     killed = Warehouse(tmp_path / "killed")
     for table in [*TABLES.values(), DELTAS]:
         assert table_rows(killed, table) == table_rows(clean.warehouse, table), table
-    for kind in [*KINDS, "deltas"]:
+    files = [(kind, None) for kind in [*KINDS, "deltas"]] + [("deltas", TABLES[kind]) for kind in KINDS]
+    for kind, table in files:  # the feed's month also holds the documents it fetched again
         for month in MONTHS:
             ours, theirs = (
-                landed_file(tmp_path / "killed", kind, month),
-                landed_file(clean.data_dir, kind, month),
+                landed_file(tmp_path / "killed", kind, month, table),
+                landed_file(clean.data_dir, kind, month, table),
             )
             assert ours.exists() == theirs.exists()
             if ours.exists():
