@@ -4,10 +4,12 @@ Test modules import `emulators_fixture` (the fixture `emulators`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,3 +55,16 @@ def bigquery_counts(env: dict[str, str], sql: str) -> list[tuple]:
 
     client = bigquery.Client(project=env["PROJECT_ID"])
     return [tuple(row.values()) for row in client.query(sql.format(ds=env["BQ_DATASET"])).result()]
+
+
+def on_duckdb(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The same run on the embedded default instead: DuckDB and a local bucket, for comparison."""
+    return {**env, "DESTINATION": "duckdb", "DATA_DIR": str(tmp_path / "duck"), "BUCKET": str(tmp_path / "b")}
+
+
+def same_payloads(env: dict[str, str], duck: Any, table: str, key: str) -> bool:
+    """Whether every row's payload in `table` is the same JSON on the emulator and in DuckDB."""
+    sql = f"select {key}, {{}} from {{{{ds}}}}.{table}"
+    in_bigquery = bigquery_counts(env, sql.format("to_json_string(payload)"))
+    in_duckdb = duck.query(sql.format("payload"))
+    return {k: json.loads(p) for k, p in in_bigquery} == {k: json.loads(p) for k, p in in_duckdb}

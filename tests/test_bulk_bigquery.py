@@ -4,7 +4,6 @@ show (the JSON column type, clustering) is asserted on the DDL, load job configu
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -23,12 +22,19 @@ from extract.errors import ConfigError
 from extract.settings import load_settings
 from tests.conftest import Warehouse, run_subprocess
 from tests.doubles import mhclg
-from tests.emulators import bigquery_counts, emulators_fixture, fresh_cloud  # noqa: F401 - a fixture
+from tests.emulators import (  # noqa: F401 - emulators_fixture is a fixture
+    bigquery_counts,
+    emulators_fixture,
+    fresh_cloud,
+    on_duckdb,
+    same_payloads,
+)
 
 HEADER = ["LMK_KEY", "POSTCODE", "CO2_EMISS_CURR_PER_FLOOR_AREA", "LODGEMENT_DATE", "UPRN"]
 LOAD_ID, AT = "1764201600.123456", datetime(2025, 11, 27, 0, 0, 0, 5, tzinfo=UTC)
 YEAR = "domestic-2023.zip"
 TABLES = ("domestic_raw_json", "domestic_recommendations_raw_json")
+API_LOAD = ["--kinds", "domestic", "--start", "2023-04", "--end", "2023-05", "--with-recs"]
 
 
 @pytest.fixture
@@ -45,22 +51,13 @@ def test_bulk_file_on_the_emulators_lands_duckdbs_rows_once_and_merges_with_the_
     bulk = ["--source", "odc", "--bulk", YEAR]
     done = run_subprocess(bulk, cloud)
     assert done.returncode == 0, done.stderr
-    local = {
-        **cloud,
-        "DESTINATION": "duckdb",
-        "DATA_DIR": str(tmp_path / "duck"),
-        "BUCKET": str(tmp_path / "b"),
-    }
-    assert run_subprocess(bulk, local).returncode == 0
+    assert run_subprocess(bulk, on_duckdb(cloud, tmp_path)).returncode == 0
     duck = Warehouse(tmp_path / "duck", dataset=cloud["BQ_DATASET"])
     landed = keys_and_rows(cloud)
     assert landed == keys_and_rows(cloud, duck)
     certificates = landed["domestic_raw_json"][0][0]
     assert certificates > 0 and landed["domestic_recommendations_raw_json"][0][0] > 0
-    payloads = "select lmk_key, {} from {{ds}}.domestic_raw_json"
-    in_bigquery = bigquery_counts(cloud, payloads.format("to_json_string(payload)"))
-    in_duckdb = duck.query(payloads.format("payload"))
-    assert {k: json.loads(p) for k, p in in_bigquery} == {k: json.loads(p) for k, p in in_duckdb}
+    assert same_payloads(cloud, duck, "domestic_raw_json", "lmk_key")
     keyed = "select count(*) from {ds}.domestic_raw_json where json_value(payload, '$.\"lmk-key\"') = lmk_key"
     assert bigquery_counts(cloud, keyed) == [(certificates,)]
 
@@ -70,18 +67,14 @@ def test_bulk_file_on_the_emulators_lands_duckdbs_rows_once_and_merges_with_the_
     assert [r for r in double.log if r.path.startswith("/api/v1/files/")] == []
     assert keys_and_rows(cloud) == landed
 
-    api = run_subprocess(
-        ["--kinds", "domestic", "--start", "2023-04", "--end", "2023-05", "--with-recs"], cloud
-    )
+    api = run_subprocess(API_LOAD, cloud)
     assert api.returncode == 0, api.stderr
     assert double.searches()
     assert keys_and_rows(cloud) == landed  # the API's certificates replaced the bulk rows, one per key
 
 
 def test_bulk_file_after_an_api_load_takes_dlts_tables_and_replaces_its_rows(cloud, double):
-    api = run_subprocess(
-        ["--kinds", "domestic", "--start", "2023-04", "--end", "2023-05", "--with-recs"], cloud
-    )
+    api = run_subprocess(API_LOAD, cloud)
     assert api.returncode == 0, api.stderr
     done = run_subprocess(["--source", "odc", "--bulk", YEAR], cloud)
     assert done.returncode == 0, done.stderr
@@ -99,13 +92,7 @@ def test_live_full_load_on_the_emulators_lifts_the_columns_duckdb_lifts(cloud, t
     data = mhclg.Dataset(seed=5, start="2025-01-01", end="2025-02-20", per_day={"domestic": 3})
     with mhclg.MhclgDouble(data, token="bulk-token", today=date(2025, 3, 10)) as live:
         env = {**cloud, "EPC_API_TOKEN": "bulk-token", "EPC_API_BASE_URL": live.base_url}
-        local = {
-            **env,
-            "DESTINATION": "duckdb",
-            "DATA_DIR": str(tmp_path / "duck"),
-            "BUCKET": str(tmp_path / "b"),
-        }
-        for each in (env, local):
+        for each in (env, on_duckdb(env, tmp_path)):
             done = run_subprocess(["--source", "mhclg", "--bulk", "domestic"], each)
             assert done.returncode == 0, done.stderr
     duck = Warehouse(tmp_path / "duck", dataset=cloud["BQ_DATASET"])
@@ -115,10 +102,7 @@ def test_live_full_load_on_the_emulators_lifts_the_columns_duckdb_lifts(cloud, t
     )
     assert bigquery_counts(cloud, lifted) == duck.query(lifted)
     assert len(duck.query(lifted)) == len(data.certificates("domestic"))
-    payloads = "select certificate_number, {} from {{ds}}.mhclg_domestic_raw_json"
-    in_bigquery = bigquery_counts(cloud, payloads.format("to_json_string(payload)"))
-    in_duckdb = duck.query(payloads.format("payload"))
-    assert {k: json.loads(p) for k, p in in_bigquery} == {k: json.loads(p) for k, p in in_duckdb}
+    assert same_payloads(cloud, duck, "mhclg_domestic_raw_json", "certificate_number")
 
 
 def test_raw_table_is_partitioned_by_month_and_clustered_like_the_api_path():
