@@ -30,6 +30,7 @@ from extract.settings import Settings
 KEY = "certificate_number"
 CERTIFICATE_EXTRA = ("schema_type", "related_certificate_number")
 DELTA_EXTRA = ("event_type", "event_timestamp")
+DOCUMENT_KINDS = (DOMESTIC, NON_DOMESTIC, DISPLAY)  # the kinds whose documents a change refetches
 
 
 def kind_of(document: Row) -> Kind:
@@ -151,7 +152,7 @@ def mhclg_source(
             columns=landing_columns(KEY, DELTA_EXTRA),
         )
     ]
-    for kind in (DOMESTIC, NON_DOMESTIC, DISPLAY):  # the current documents of changed certificates
+    for kind in DOCUMENT_KINDS:  # the current documents of changed certificates
         mine = [(summary_of(n, d), d) for n, d in current if kind_of(d) == kind]
         if mine:
             table = kind.table("mhclg", "certs")
@@ -222,7 +223,7 @@ class MhclgPlan:
         events and the documents it fetched again, beside each other in the feed's month."""
         if unit.part != "deltas":
             return (unit.table,)
-        return (unit.table, *(kind.table(self.name, "certs") for kind in (DOMESTIC, NON_DOMESTIC, DISPLAY)))
+        return (unit.table, *(kind.table(self.name, "certs") for kind in DOCUMENT_KINDS))
 
     def cluster(self, unit: Unit) -> tuple[str, ...]:
         return (KEY, *unit.kind.cluster_extra) if unit.part == "certs" else (KEY,)

@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
@@ -91,12 +92,8 @@ class Runner:
         progress = Progress(str(unit))
         stats = UnitStats(on_page=lambda s: progress.page(s.pages, s.rows))
         pages = _peek(self.source.pages(unit, warehouse, ahead))
-        if pages is not None:
-            files = self._load(warehouse, unit, stats, pages)
-        else:  # nothing to load: no dlt run, and no file left from an earlier fetch
-            files = []
-            for table in self.source.landing_tables(unit):
-                self.bucket.delete(self.landing_key(unit, table))
+        # nothing to load: no dlt run, and no file left from an earlier fetch
+        files = self._load(warehouse, unit, stats, pages) if pages is not None else self._land({}, unit)
         if unit.month < self.current:
             self.checkpoints.mark_done(unit, stats.rows, stats.pages, files)
         progress.done(stats.pages, stats.rows, "checkpointed" if unit.month < self.current else "open month")
@@ -116,16 +113,15 @@ class Runner:
                 # rows can be appended; a month partly loaded (by a killed run) merges instead
                 source.resources[unit.table].apply_hints(write_disposition="append")
             warehouse.pipeline.run(source, loader_file_format=warehouse.loader_file_format)
-            return self._land(files, unit)
+            return self._land(files.close(), unit)
         except PipelineStepFailed as exc:
             raise _user_error(exc) or exc from None
         finally:
             files.discard()
 
-    def _land(self, files: TableFiles, unit: Unit) -> list[str]:
-        """Moves the unit's finished NDJSON into the bucket, one file per table, replacing an
-        earlier fetch's (and removing those of tables that got no rows this time)."""
-        finished = files.close()
+    def _land(self, finished: dict[str, Path], unit: Unit) -> list[str]:
+        """Moves the unit's finished NDJSON (by table) into the bucket, replacing an earlier
+        fetch's, and removes the files of its tables that got no rows this time."""
         landed = []
         for table in self.source.landing_tables(unit):
             key = self.landing_key(unit, table)
