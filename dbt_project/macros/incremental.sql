@@ -37,3 +37,11 @@
                 and certificates.property_key != latest.property_key
         )
 {%- endmacro %}
+
+
+{#- The condition that keeps a certificate the live service has not removed. -#}
+{% macro not_removed(certificate_id) -%}
+    {{ certificate_id }} not in (
+        select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
+    )
+{%- endmacro %}

@@ -163,10 +163,7 @@ candidates as (
         new_certificates.extracted_at,
         new_certificates.load_id
     from new_certificates
-    where
-        new_certificates.certificate_id not in (
-            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-        )
+    where {{ not_removed('new_certificates.certificate_id') }}
     union all
     -- ... every certificate a vacated property still has ...
     select
@@ -273,10 +270,7 @@ candidates as (
     from {{ ref('int_epc__domestic_certificates') }} as certificates
     inner join vacated_properties
         on certificates.property_key = vacated_properties.property_key
-    where
-        certificates.certificate_id not in (
-            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-        )
+    where {{ not_removed('certificates.certificate_id') }}
     union all
     -- ... and the current latest of the other properties they touch
     select
@@ -395,10 +389,7 @@ property_sizes as (
     from {{ ref('int_epc__domestic_certificates') }} as certificates
     inner join touched_properties
         on certificates.property_key = touched_properties.property_key
-    where
-        certificates.certificate_id not in (
-            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-        )
+    where {{ not_removed('certificates.certificate_id') }}
     group by certificates.property_key
 
 ),
@@ -407,10 +398,7 @@ candidates as (
 
     select certificates.*
     from {{ ref('int_epc__domestic_certificates') }} as certificates
-    where
-        certificates.certificate_id not in (
-            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-        )
+    where {{ not_removed('certificates.certificate_id') }}
 
 ),
 
@@ -420,10 +408,7 @@ property_sizes as (
         certificates.property_key,
         count(*) as certificates_for_property
     from {{ ref('int_epc__domestic_certificates') }} as certificates
-    where
-        certificates.certificate_id not in (
-            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-        )
+    where {{ not_removed('certificates.certificate_id') }}
     group by certificates.property_key
 
 ),

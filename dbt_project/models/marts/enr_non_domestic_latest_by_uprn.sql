@@ -111,10 +111,7 @@ candidates as (
         new_certificates.extracted_at,
         new_certificates.load_id
     from new_certificates
-    where
-        new_certificates.certificate_id not in (
-            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-        )
+    where {{ not_removed('new_certificates.certificate_id') }}
     union all
     -- ... every certificate a vacated property still has ...
     select
@@ -169,10 +166,7 @@ candidates as (
     from {{ ref('int_epc__non_domestic_certificates') }} as certificates
     inner join vacated_properties
         on certificates.property_key = vacated_properties.property_key
-    where
-        certificates.certificate_id not in (
-            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-        )
+    where {{ not_removed('certificates.certificate_id') }}
     union all
     -- ... and the current latest of the other properties they touch
     select
@@ -239,10 +233,7 @@ property_sizes as (
     from {{ ref('int_epc__non_domestic_certificates') }} as certificates
     inner join touched_properties
         on certificates.property_key = touched_properties.property_key
-    where
-        certificates.certificate_id not in (
-            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-        )
+    where {{ not_removed('certificates.certificate_id') }}
     group by certificates.property_key
 
 ),
@@ -251,10 +242,7 @@ candidates as (
 
     select certificates.*
     from {{ ref('int_epc__non_domestic_certificates') }} as certificates
-    where
-        certificates.certificate_id not in (
-            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-        )
+    where {{ not_removed('certificates.certificate_id') }}
 
 ),
 
@@ -264,10 +252,7 @@ property_sizes as (
         certificates.property_key,
         count(*) as certificates_for_property
     from {{ ref('int_epc__non_domestic_certificates') }} as certificates
-    where
-        certificates.certificate_id not in (
-            select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-        )
+    where {{ not_removed('certificates.certificate_id') }}
     group by certificates.property_key
 
 ),
