@@ -12,7 +12,8 @@ from extract.kinds import parse_kinds
 from extract.months import resolve_window
 from extract.progress import event, setup_logging
 from extract.runner import Runner, UnitResult, log_plan
-from extract.settings import DESTINATIONS, SOURCES, Settings, load_settings
+from extract.settings import DESTINATIONS, Settings, load_settings
+from extract.sources.registry import SOURCES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,16 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(argv)
         setup_logging(args.log_format)
-        settings = load_settings(args.env_file, args.destination, source=args.source)
+        settings = load_settings(args.env_file, args.destination, source=args.source, sources=SOURCES)
         if args.bulk is not None:
             return run_bulk(settings, args.bulk, args.dry_run)
-        kinds = parse_kinds(args.kinds, settings.source)
+        kinds = parse_kinds(args.kinds, settings.source, SOURCES[settings.source].kinds)
         months = resolve_window(args.start, args.end, settings.start_year, settings.end_year)
         runner = Runner(settings, kinds, months, with_recs=args.with_recs)
         if args.dry_run:
             log_plan(runner.plan())
             return 0
-        settings.check_credentials()
+        runner.source.check_credentials()
         if args.reset:
             cleared = runner.reset(args.reset)
             event(f"reset: cleared {cleared} {args.reset} checkpoints", cleared=cleared)
@@ -93,8 +94,9 @@ def run_bulk(settings: Settings, names: str, dry_run: bool = False) -> int:
     file's state, after asking only for its size and date."""
     from extract.bulk.runner import BulkRunner
 
-    settings.check_credentials()
-    runner = BulkRunner(settings, [n.strip() for n in names.split(",") if n.strip()])
+    source = SOURCES[settings.source](settings)
+    source.check_credentials()
+    runner = BulkRunner(settings, source.bulk(), [n.strip() for n in names.split(",") if n.strip()])
     if dry_run:
         for name, status in runner.plan():
             event(f"plan bulk {name}: {status}", file=name, status=status)
@@ -118,7 +120,7 @@ def print_summary(settings: Settings, runner: Runner, results: list[UnitResult])
     """Rows per kind and month, and where the files and tables are."""
     print(f"{'kind':<14}{'month':<9}{'part':<7}{'rows':>9}  state")
     for r in results:
-        print(f"{r.unit.kind.name:<14}{r.unit.month!s:<9}{r.unit.part:<7}{r.rows:>9}  {r.state}")
+        print(f"{r.unit.folder:<14}{r.unit.month!s:<9}{r.unit.part:<7}{r.rows:>9}  {r.state}")
     fetched = sum(r.rows for r in results if r.state == "fetched")
     print(
         f"fetched {fetched} rows in {sum(r.state == 'fetched' for r in results)} units; "

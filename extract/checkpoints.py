@@ -15,26 +15,24 @@ from typing import Any
 from extract.bucket import Bucket
 from extract.kinds import Kind
 from extract.months import Month
-
-PARTS = ("certs", "recs")
+from extract.raw_tables import RawTable
 
 
 @dataclass(frozen=True)
 class Unit:
-    """One checkpointed piece of work."""
+    """One checkpointed piece of work: a source's `part` (`certs`, `recs`, `deltas`) of a month,
+    landing in `table`. `folder` names it in the bucket: the kind, or the part where the unit
+    belongs to no kind (the change feed)."""
 
     source: str
-    kind: Kind
+    folder: str
     month: Month
     part: str
+    table: RawTable
+    kind: Kind | None = None
 
     def __str__(self) -> str:
-        return f"{self.kind.name} {self.month} {self.part}"
-
-    @property
-    def table(self) -> str:
-        """The raw table the unit lands in."""
-        return self.kind.table(self.source, self.part)
+        return f"{self.folder} {self.month} {self.part}"
 
 
 class Checkpoints:
@@ -42,7 +40,7 @@ class Checkpoints:
         self.bucket, self.dataset = bucket, dataset
 
     def key(self, unit: Unit) -> str:
-        return f"state/{self.dataset}/{unit.source}/{unit.kind.name}/{unit.month.compact}/{unit.part}.json"
+        return f"state/{self.dataset}/{unit.source}/{unit.folder}/{unit.month.compact}/{unit.part}.json"
 
     def get(self, unit: Unit) -> dict[str, Any] | None:
         return self.bucket.read_json(self.key(unit))
@@ -52,7 +50,7 @@ class Checkpoints:
             self.key(unit),
             {
                 "source": unit.source,
-                "kind": unit.kind.name,
+                "kind": unit.folder,
                 "month": str(unit.month),
                 "part": unit.part,
                 "rows": rows,

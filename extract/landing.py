@@ -1,19 +1,17 @@
-"""The landing shape shared by every raw table, and the gzip NDJSON files in the bucket.
+"""Batches of raw rows on their way to the warehouse and to the bucket's gzip NDJSON files.
 
-A raw row is `{key, lodgement_date, postcode, uprn, payload, extracted_at}`: the record as the API
-returned it (all keys, all strings, nothing flattened) in `payload`, with the few columns the
-warehouse partitions and clusters on lifted out beside it.
+A `Batch` holds one page of records in the raw-table shape (`extract.raw_tables`), column-wise,
+each payload serialised once: dlt loads it as an Arrow table (DuckDB) or as dicts (BigQuery's JSON
+column), and `TableFiles` streams it into the unit's files for the bucket.
 """
 
 from __future__ import annotations
 
-import gzip
 import os
 import queue
 import tempfile
 import threading
 import zlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -22,21 +20,8 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-from dlt.common.schema.typing import TTableSchemaColumns
 
 Row = dict[str, Any]
-
-
-def landing_columns(key: str, extra: tuple[str, ...] = ()) -> TTableSchemaColumns:
-    """dlt column hints for a raw table keyed by `key` (e.g. `lmk_key`), with `extra` text columns."""
-    return {
-        key: {"data_type": "text", "nullable": False},
-        "lodgement_date": {"data_type": "date", "nullable": True},
-        "postcode": {"data_type": "text", "nullable": True},
-        "uprn": {"data_type": "text", "nullable": True},
-        "payload": {"data_type": "json", "nullable": True},
-        "extracted_at": {"data_type": "timestamp", "nullable": True},
-    } | {name: {"data_type": "text", "nullable": True} for name in extra}
 
 
 @dataclass(frozen=True)
@@ -110,62 +95,6 @@ class Batch:
             orjson.dumps(head | {"extracted_at": at})[:-1] + b',"payload":' + j + b"}\n"
             for head, j in zip(self._heads(), self.payloads, strict=True)
         )
-
-
-def document_batch(summaries: Sequence[Row], documents: Sequence[Row], extracted_at: datetime) -> Batch:
-    """Live-service certificates → landing batch keyed by `certificate_number`: the lifted columns
-    come from the search summary (the same in every schema version), the payload is the full
-    document `/api/certificate` returned."""
-    return Batch(
-        key="certificate_number",
-        keys=[s["certificateNumber"] for s in summaries],
-        dates=[(s.get("registrationDate") or "")[:10] or None for s in summaries],
-        postcodes=[s.get("postcode") or None for s in summaries],
-        uprns=[str(s["uprn"]) if s.get("uprn") not in (None, "") else None for s in summaries],
-        payloads=[orjson.dumps(d) for d in documents],
-        extracted_at=extracted_at,
-        extra={
-            "schema_type": [s.get("schemaType") for s in summaries],
-            "related_certificate_number": [s.get("relatedRrn") for s in summaries],
-        },
-    )
-
-
-def certificate_batch(rows: Sequence[Row], extracted_at: datetime) -> Batch:
-    """v1 certificate rows → landing batch keyed by `lmk_key`."""
-    return Batch(
-        key="lmk_key",
-        keys=[r["lmk-key"] for r in rows],
-        dates=[r.get("lodgement-date") or None for r in rows],
-        postcodes=[r.get("postcode") or None for r in rows],
-        uprns=[r.get("uprn") or None for r in rows],
-        payloads=[orjson.dumps(r) for r in rows],
-        extracted_at=extracted_at,
-    )
-
-
-@dataclass(frozen=True)
-class Parent:
-    """The landing columns of a certificate, copied onto its recommendations."""
-
-    key: str
-    lodgement_date: str | None
-    postcode: str | None
-    uprn: str | None
-
-
-def recommendation_batch(parent: Parent, rows: Sequence[Row], extracted_at: datetime) -> Batch:
-    """A certificate's v1 recommendation rows → landing batch, one row per recommendation."""
-    n = len(rows)
-    return Batch(
-        key="lmk_key",
-        keys=[parent.key] * n,
-        dates=[parent.lodgement_date] * n,
-        postcodes=[parent.postcode] * n,
-        uprns=[parent.uprn] * n,
-        payloads=[orjson.dumps(r) for r in rows],
-        extracted_at=extracted_at,
-    )
 
 
 def _dates(texts: list[str | None]) -> pa.Array:
@@ -259,9 +188,3 @@ class TableFiles:
     def discard(self) -> None:
         for writer in self.writers.values():
             writer.discard()
-
-
-def read_ndjson_gzip(path: Path) -> list[Row]:
-    """All rows of a landed file (for tests and small checks)."""
-    with gzip.open(path, "rb") as handle:
-        return [orjson.loads(line) for line in handle if line.strip()]

@@ -100,6 +100,17 @@ class Warehouse:
         found = self.query(f"select count(*) from {{table}} where {self.month_filter(month)}", table)
         return int(found[0][0]) if found else 0
 
+    def landed_in_month(self, table: str, month: Month, columns: tuple[str, ...]) -> list[tuple]:
+        """`columns` (text) of the rows of `table` lodged in `month`, in the order of the first."""
+        select = ", ".join(f"cast({c} as string)" for c in columns)
+        sql = f"select {select} from {{table}} where {self.month_filter(month)} order by {columns[0]}"
+        return self.query(sql, table) or []
+
+
+def schema_name(source: str) -> str:
+    """The dlt source (and schema) name of an API source's resources: `epc_odc`, `epc_mhclg`."""
+    return f"epc_{source}"
+
 
 def build_warehouse(settings: Settings, source: str) -> Warehouse:
     """The dlt pipeline `epc_<source>_<destination>` loading into `settings.destination`.

@@ -18,14 +18,15 @@ from extract.bucket import Bucket
 from extract.checkpoints import Checkpoints, Unit
 from extract.concurrency import Prefetcher
 from extract.errors import ConfigError, CredentialsError, UserError
-from extract.kinds import KINDS, Kind
+from extract.kinds import Kind
 from extract.landing import TableFiles
-from extract.mhclg_source import MhclgPlan
 from extract.months import Month
-from extract.odc_source import OdcPlan
 from extract.pipeline import Warehouse, build_warehouse
 from extract.progress import Progress, UnitStats, event
+from extract.raw_tables import RawTable
 from extract.settings import Settings
+from extract.sources.base import Source
+from extract.sources.registry import SOURCES
 
 
 @dataclass
@@ -38,7 +39,8 @@ class UnitResult:
 
 
 class Runner:
-    """Runs the extractor over `kinds` × `months`, certificates and (optionally) recommendations."""
+    """Runs the extractor over `kinds` × `months` of the selected source, certificates and
+    (optionally) recommendations."""
 
     def __init__(
         self,
@@ -50,7 +52,7 @@ class Runner:
     ) -> None:
         self.settings = settings
         self.current = Month.current(today)
-        self.source = OdcPlan(settings) if settings.source == "odc" else MhclgPlan(settings, today)
+        self.source: Source = SOURCES[settings.source](settings, today)
         self.units = self.source.units(kinds, months, with_recs)
         self.bucket = Bucket(settings.bucket_url)
         self.checkpoints = Checkpoints(self.bucket, settings.dataset)
@@ -91,7 +93,7 @@ class Runner:
     def _run_unit(self, warehouse: Warehouse, unit: Unit, ahead: Prefetcher) -> UnitResult:
         progress = Progress(str(unit))
         stats = UnitStats(on_page=lambda s: progress.page(s.pages, s.rows))
-        pages = _peek(self.source.pages(unit, warehouse, ahead))
+        pages = _peek(self.source.pages(unit, ahead, warehouse))
         # nothing to load: no dlt run, and no file left from an earlier fetch
         files = self._load(warehouse, unit, stats, pages) if pages is not None else self._land({}, unit)
         if unit.month < self.current:
@@ -104,14 +106,15 @@ class Runner:
     ) -> list[str]:
         """One dlt run for the unit; returns the files it landed in the bucket."""
         files = TableFiles(self.settings.data_dir / "tmp")
+        tables = {t.name: t for t in self.source.tables}
         try:
-            source = self.source.source(unit, stats, pages, warehouse, files.write)
+            source = self.source.resources(unit, stats, pages, warehouse.item_format, files.write)
             for each in source.resources.values():  # the change feed also merges into the kind tables
-                warehouse.hint(each, self.source.cluster(self._unit_of_table(each.name, unit)))
-            if unit.part != "deltas" and warehouse.rows_in_month(unit.table, unit.month) == 0:
+                warehouse.hint(each, tables[each.name].clustering)
+            if self.source.appends(unit) and warehouse.rows_in_month(unit.table.name, unit.month) == 0:
                 # nothing of this month is loaded yet and keys are unique within the unit, so the
                 # rows can be appended; a month partly loaded (by a killed run) merges instead
-                source.resources[unit.table].apply_hints(write_disposition="append")
+                source.resources[unit.table.name].apply_hints(write_disposition="append")
             warehouse.pipeline.run(source, loader_file_format=warehouse.loader_file_format)
             return self._land(files.close(), unit)
         except PipelineStepFailed as exc:
@@ -125,25 +128,20 @@ class Runner:
         landed = []
         for table in self.source.landing_tables(unit):
             key = self.landing_key(unit, table)
-            if table in finished:
-                landed.append(self.bucket.put_file(finished[table], key))
+            if table.name in finished:
+                landed.append(self.bucket.put_file(finished[table.name], key))
             else:
                 self.bucket.delete(key)
         return landed
 
-    def _unit_of_table(self, table: str, unit: Unit) -> Unit:
-        """The certificates unit of the month whose table is `table`, else `unit` itself."""
-        kinds = (k for k in KINDS.values() if k.table(self.source.name, "certs") == table)
-        return next((Unit(unit.source, k, unit.month, "certs") for k in kinds), unit)
-
-    def landing_key(self, unit: Unit, table: str) -> str:
-        return f"epc/json/{unit.kind.name}/{unit.month.compact}/{table}.jsonl.gz"
+    def landing_key(self, unit: Unit, table: RawTable) -> str:
+        return f"epc/json/{unit.folder}/{unit.month.compact}/{table.name}.jsonl.gz"
 
     # --- reporting ----------------------------------------------------------------------
     def table_counts(self) -> dict[str, int]:
         """Rows per raw table in the warehouse (tables not created yet are left out)."""
         warehouse = build_warehouse(self.settings, self.source.name)
-        tables = dict.fromkeys(u.table for u in self.units)
+        tables = dict.fromkeys(u.table.name for u in self.units)
         counts = {table: warehouse.query("select count(*) from {table}", table) for table in tables}
         return {table: int(found[0][0]) for table, found in counts.items() if found}
 

@@ -12,16 +12,21 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import dlt
 
 from extract.errors import ConfigError
 
-V1_BASE_URL = "https://epc.opendatacommunities.org/api/v1"
-LIVE_BASE_URL = "https://api.get-energy-performance-data.communities.gov.uk"
-SOURCES = {"mhclg": LIVE_BASE_URL, "odc": V1_BASE_URL}
 DESTINATIONS = ("duckdb", "bigquery")
+
+
+class SourceDefaults(Protocol):
+    """What settings need to know of a source (each source class has these)."""
+
+    default_base_url: str
+    credential_names: tuple[str, ...]  # the settings that, all set, make it the default source
 
 
 @dataclass(frozen=True)
@@ -81,13 +86,6 @@ class Settings:
                 "(or EPC_EMAIL and EPC_API_KEY with --source odc for the v1 API)"
             )
         return self.token.value
-
-    def check_credentials(self) -> None:
-        """Fails before any request when the selected source has no credentials."""
-        if self.source == "odc":
-            self.require_credentials()
-        else:
-            self.require_token()
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -173,24 +171,35 @@ def load_settings(
     destination: str | None = None,
     environ: Mapping[str, str] | None = None,
     source: str | None = None,
+    *,
+    sources: Mapping[str, SourceDefaults],
 ) -> Settings:
     """Builds `Settings`, failing with one clear line on any bad value.
 
-    The source is `--source`, else SOURCE, else the live service (mhclg) unless only the legacy
-    v1 credentials (EPC_EMAIL and EPC_API_KEY, no EPC_API_TOKEN) are configured.
+    The source is `--source`, else SOURCE, else the first of `sources` whose credentials are all
+    configured, else the first of `sources` (the registry lists the live service first, so it is
+    the default unless only the legacy v1 credentials are set).
     """
     lookup = _Lookup(read_env_file(env_file) if env_file else {}, environ or os.environ)
     token = lookup.get("EPC_API_TOKEN", "sources.epc.api_token", secret=True)
     api_key = lookup.get("EPC_API_KEY", "sources.epc.api_key", secret=True)
     email = lookup.get("EPC_EMAIL", "sources.epc.email", secret=True)
-    source = source or lookup.get("SOURCE") or ("odc" if api_key and email and not token else "mhclg")
-    if source not in SOURCES:
-        raise ConfigError(f"unknown source {source!r}: choose from {', '.join(SOURCES)}")
+    configured = {"EPC_API_TOKEN": token, "EPC_API_KEY": api_key, "EPC_EMAIL": email}
+    source = (
+        source
+        or lookup.get("SOURCE")
+        or next(
+            (name for name, s in sources.items() if all(configured.get(c) for c in s.credential_names)),
+            next(iter(sources)),
+        )
+    )
+    if source not in sources:
+        raise ConfigError(f"unknown source {source!r}: choose from {', '.join(sources)}")
     data_dir = Path(lookup.get("DATA_DIR") or "data")
     destination = destination or lookup.get("DESTINATION") or "duckdb"
     if destination not in DESTINATIONS:
         raise ConfigError(f"unknown destination {destination!r}: choose from {', '.join(DESTINATIONS)}")
-    base_url = lookup.get("EPC_API_BASE_URL", "sources.epc.base_url") or SOURCES[source]
+    base_url = lookup.get("EPC_API_BASE_URL", "sources.epc.base_url") or sources[source].default_base_url
     if urlsplit(base_url).scheme not in ("http", "https"):
         raise ConfigError(f"EPC_API_BASE_URL={base_url!r} is not an http(s) URL")
     dataset = lookup.get("BQ_DATASET") or "dame_epc"

@@ -39,31 +39,6 @@ def open_zip(path: Path, label: str) -> zipfile.ZipFile:
         raise SourceDataError(f"{label}: the downloaded file is not a readable zip ({exc})") from None
 
 
-def v1_members(archive: zipfile.ZipFile, label: str) -> list[Member]:
-    """`[folder/]certificates.csv` then `[folder/]recommendations.csv`, folder by folder, so a
-    folder's recommendations find their certificates loaded."""
-    found: dict[str, dict[str, str]] = {}
-    for info in archive.infolist():
-        folder, _, base = info.filename.rpartition("/")
-        if base.lower() in ("certificates.csv", "recommendations.csv") and not info.is_dir():
-            found.setdefault(folder, {})[base.lower()] = info.filename
-    if not any("certificates.csv" in parts for parts in found.values()):
-        raise SourceDataError(f"{label}: the zip holds no certificates.csv")
-    order = (("certificates.csv", "certs"), ("recommendations.csv", "recs"))
-    return [Member(found[f][base], part) for f in sorted(found) for base, part in order if base in found[f]]
-
-
-def live_members(archive: zipfile.ZipFile, label: str) -> list[Member]:
-    """`certificates-YYYY.jsonl` members, year by year."""
-    names = sorted(
-        i.filename for i in archive.infolist() if i.filename.rpartition("/")[2].startswith("certificates")
-        and i.filename.endswith(".jsonl")
-    )  # fmt: skip
-    if not names:
-        raise SourceDataError(f"{label}: the zip holds no certificates-YYYY.jsonl")
-    return [Member(n, "certs") for n in names]
-
-
 def csv_header(archive: zipfile.ZipFile, member: str, label: str) -> list[str]:
     """The member's header row (a UTF-8 BOM dropped)."""
     try:

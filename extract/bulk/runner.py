@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from extract.bucket import Bucket
-from extract.bulk.archive import MemberPipe, csv_header, live_members, open_zip, v1_members
+from extract.bulk.archive import MemberPipe, open_zip
+from extract.bulk.dlt_tables import register
 from extract.bulk.download import Downloader
-from extract.bulk.duckdb_load import LIVE_EXTRA, DuckDbBulk
-from extract.bulk.origins import origin_for
-from extract.bulk.registry import register
+from extract.bulk.engines import BulkEngine, Stamp, engine_for, require_supported
+from extract.bulk.origin import BulkOrigin
 from extract.errors import ConfigError, SourceDataError
 from extract.kinds import Kind
 from extract.progress import event
@@ -42,15 +42,14 @@ def load_id() -> str:
 
 
 class BulkRunner:
-    def __init__(self, settings: Settings, names: list[str]) -> None:
+    """Loads the files `names` of `origin` (the selected source's bulk files)."""
+
+    def __init__(self, settings: Settings, origin: BulkOrigin, names: list[str]) -> None:
         if not names:
             raise ConfigError("--bulk needs at least one file name")
-        if settings.destination != "duckdb":
-            from extract.bulk.bigquery_load import require_supported
-
-            require_supported(settings)
+        require_supported(settings)
         self.settings = settings
-        self.origin = origin_for(settings)
+        self.origin = origin
         self.names = [self.origin.name(n) for n in names]  # bad names fail before any request
         self.bucket = Bucket(settings.bucket_url)
 
@@ -105,7 +104,8 @@ class BulkRunner:
                     f"{exc}; the local copy was removed, run again to fetch it anew"
                 ) from None
             raise
-        register(self.settings, self.origin.source, list(mark["rows"]))
+        loaded = [t for t in self.origin.tables(kind) if t.name in mark["rows"]]
+        register(self.settings, self.origin.source, loaded)
         mark["finished"] = True
         mark["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         self.bucket.write_json(self.state_key(name), mark)
@@ -118,12 +118,7 @@ class BulkRunner:
     def _load(self, path: Path, kind: Kind, mark: dict[str, Any], label: str) -> None:
         archive = open_zip(path, label)
         try:
-            if self.settings.destination == "bigquery":
-                from extract.bulk.bigquery_load import BigQueryBulk
-
-                engine: Any = BigQueryBulk(self.settings, self.bucket)
-            else:
-                engine = DuckDbBulk(self.settings.duckdb_path, self.settings.dataset)
+            engine = engine_for(self.settings, self.bucket)
             try:
                 self._members(archive, engine, kind, mark, label)
             finally:
@@ -131,35 +126,25 @@ class BulkRunner:
         finally:
             archive.close()
 
-    def _members(self, archive: zipfile.ZipFile, engine: Any, kind: Kind, mark: dict, label: str) -> None:
-        source = self.origin.source
-        members = v1_members(archive, label) if source == "odc" else live_members(archive, label)
-        certs, recs = kind.table(source, "certs"), kind.table(source, "recs")
-        key = "lmk_key" if source == "odc" else "certificate_number"
-        engine.ensure_table(certs, key, () if source == "odc" else LIVE_EXTRA)
-        if source == "odc":
-            engine.ensure_table(recs, key)
+    def _members(
+        self, archive: zipfile.ZipFile, engine: BulkEngine, kind: Kind, mark: dict, label: str
+    ) -> None:
+        members = self.origin.members(archive, label)
+        for table in self.origin.tables(kind):
+            engine.ensure_table(table)
         scratch = self.settings.data_dir / "tmp"
         for member in members:
             if member.path in mark["members"]:
                 continue
             where = f"{label}: {member.path}"
-            table = certs if member.part == "certs" else recs
-            header = csv_header(archive, member.path, label) if source == "odc" else []
-            started, at, loaded = time.monotonic(), datetime.now(UTC), load_id()
+            load = self.origin.load_of(archive, member, kind, where)
+            table = load.table.name
+            started, stamp = time.monotonic(), Stamp(load_id(), datetime.now(UTC))
             pipe = MemberPipe(archive, member.path, label, scratch)
             with pipe as pipe_path:
-                engine.verify = pipe.finish  # BigQuery checks the member was whole before loading it
                 engine.begin()
                 try:
-                    if source == "mhclg":
-                        rows = engine.insert_live_documents(table, pipe_path, loaded, at, where)
-                    elif member.part == "certs":
-                        rows = engine.insert_v1_certificates(table, pipe_path, header, loaded, at, where)
-                    else:
-                        rows = engine.insert_v1_recommendations(
-                            table, certs, pipe_path, header, loaded, at, where
-                        )
+                    rows = engine.load(load, pipe_path, stamp, where, pipe.finish)
                     pipe.finish()  # a damaged member raises here, before anything is committed
                     engine.commit()
                 except BaseException:

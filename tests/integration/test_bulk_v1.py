@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LOOPBACK_ENV, ROOT
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
+from tests.support import LOOPBACK_ENV, ROOT
 
 ALL = "all-domestic-certificates.zip"
 KINDS = {"domestic": "domestic", "non-domestic": "non_domestic"}

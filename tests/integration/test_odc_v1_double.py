@@ -26,8 +26,8 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 
-from tests.conftest import ROOT
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
+from tests.support import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "odc_v1"
 SAMPLE_SEARCH = json.loads((FIXTURES / "sample_search_response.json").read_text())

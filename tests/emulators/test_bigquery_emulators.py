@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Warehouse
 from tests.doubles import mhclg
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
-from tests.emulators import bigquery_counts, emulators_fixture, fresh_cloud  # noqa: F401 - a fixture
+from tests.emulators.cloud import bigquery_counts, fresh_cloud
+from tests.support import ROOT, Warehouse
 
 WINDOW = ["--start", "2023-04", "--end", "2023-06", "--with-recs"]
 LIVE_WINDOW = [

@@ -38,8 +38,8 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 from openapi_schema_validator import OAS30Validator
 from rfc3339_validator import validate_rfc3339
 
-from tests.conftest import ROOT
 from tests.doubles.mhclg import Dataset, MhclgDouble
+from tests.support import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "mhclg"
 SPEC = yaml.safe_load((FIXTURES / "api.yml").read_text())

@@ -8,9 +8,9 @@ from datetime import date
 from pathlib import Path
 
 from extract.months import Month
-from tests.conftest import ndjson_rows
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
 from tests.doubles.odc_v1.samples import SampleRows
+from tests.support import ndjson_rows
 
 WINDOW = ("--start", "2023-04", "--end", "2023-08")
 MONTHS = ["2023-04", "2023-05", "2023-06", "2023-07", "2023-08"]

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import LOOPBACK_ENV, ROOT, Warehouse
 from tests.doubles import mhclg, odc_v1
+from tests.support import LOOPBACK_ENV, ROOT, Warehouse
 from tests.test_dbt_models import dbt
 
 FIRST, LAST = date(2025, 1, 1), date(2025, 2, 28)

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from extract.months import Month
-from tests.conftest import FOREIGN_ENV, LOOPBACK_ENV, ROOT, Result, Warehouse, ndjson_rows, run_subprocess
 from tests.doubles.mhclg import Dataset, Logged, MhclgDouble
+from tests.support import FOREIGN_ENV, LOOPBACK_ENV, ROOT, Result, Warehouse, ndjson_rows, run_subprocess
 
 TOKEN = "mhclg-test-token-5c9e1a"
 WRONG_TOKEN = "not-the-token-0b7f3d"
@@ -421,10 +421,11 @@ def test_windows_stop_at_yesterday_and_months_after_today_send_nothing(clean: Ru
     from extract.months import month_range
     from extract.runner import Runner
     from extract.settings import load_settings
+    from extract.sources.registry import SOURCES
 
     clean.api.clear()
     env = {**LOOPBACK_ENV, **clean.env, "DATA_DIR": str(tmp_path / "clipped")}
-    settings = load_settings(environ=env)
+    settings = load_settings(environ=env, sources=SOURCES)
     months = month_range(Month(2025, 2), Month(2025, 3))
     results = Runner(settings, [KIND_OBJECTS["display"]], months, today=date(2025, 2, 10)).run()
     asked = searches(clean.api.log)

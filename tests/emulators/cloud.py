@@ -1,33 +1,18 @@
-"""The GCS and BigQuery emulators for the production-target tests: started by .ci/emulators.sh
-(installed on first use into .emu/), a fresh bucket and dataset per test, and a query helper.
-Test modules import `emulators_fixture` (the fixture `emulators`)."""
+"""Helpers of the emulator layer: a fresh bucket and dataset per test on gcp-storage-emulator and
+bqemulator, queries on them, and the same run on DuckDB for comparison."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import LOOPBACK_ENV, ROOT
 from tests.doubles.odc_v1 import OdcV1Double
-
-
-@pytest.fixture(scope="module", name="emulators")
-def emulators_fixture():
-    """Both emulators up for the importing module; their environment as a dict."""
-    subprocess.run(["bash", ".ci/emulators.sh", "up"], cwd=ROOT, check=True, capture_output=True)
-    values = {}
-    for line in (ROOT / ".emu" / "env").read_text().splitlines():
-        for pair in line.removeprefix("export ").split():
-            name, _, value = pair.partition("=")
-            values[name] = value
-    yield values
-    subprocess.run(["bash", ".ci/emulators.sh", "down"], cwd=ROOT, check=True, capture_output=True)
+from tests.support import LOOPBACK_ENV
 
 
 def fresh_cloud(

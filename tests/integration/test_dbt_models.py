@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import LOOPBACK_ENV, ROOT, Warehouse
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
+from tests.support import LOOPBACK_ENV, ROOT, Warehouse
 
 WINDOW = ["--start", "2023-04", "--end", "2023-07"]
 MONTHS = ["2023-04", "2023-05", "2023-06", "2023-07"]

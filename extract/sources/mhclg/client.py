@@ -9,99 +9,32 @@ malformed answer into a clear error.
 
 from __future__ import annotations
 
-import collections
 import threading
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-import requests
 from dlt.common.configuration import resolve_configuration
 from dlt.common.configuration.specs import RuntimeConfiguration
-from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
-from dlt.sources.helpers.rest_client.exceptions import IgnoreResponseException
 from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
-from requests.adapters import HTTPAdapter
 
-from extract.errors import CredentialsError, SourceDataError
+from extract.errors import SourceDataError
 from extract.kinds import Kind
-from extract.odc_api import MAX_RETRY_DELAY_SECONDS, TranslateErrors
 from extract.settings import Settings
+from extract.transport import (
+    LimitedAdapter,
+    RateLimiter,
+    StatusChecks,
+    TranslateErrors,
+    checked_list,
+    retrying_client,
+)
 
 Row = dict[str, Any]
-
-
-class RateLimiter:
-    """At most `allowed` requests in any `seconds`-long window, as the server counts them.
-
-    The server stamps a request at some moment between its sending and its answer, so a request
-    holds its slot from `acquire` until `seconds` after `release`. Counting only when requests are
-    sent lets a slow request and a fast later one land in one server window: 429s at full speed.
-    """
-
-    def __init__(self, requests_allowed: int, seconds: float) -> None:
-        self.allowed, self.seconds = requests_allowed, seconds
-        self._in_flight = 0
-        self._ended: collections.deque[float] = collections.deque()
-        self._changed = threading.Condition()
-
-    def acquire(self) -> None:
-        with self._changed:
-            while True:
-                now = time.monotonic()
-                while self._ended and now - self._ended[0] >= self.seconds:
-                    self._ended.popleft()
-                if self._in_flight + len(self._ended) < self.allowed:
-                    self._in_flight += 1
-                    return
-                # all slots busy: wait for an answer, or for the oldest answered slot to expire
-                self._changed.wait(self.seconds - (now - self._ended[0]) if self._ended else None)
-
-    def release(self) -> None:
-        with self._changed:
-            self._in_flight -= 1
-            self._ended.append(time.monotonic())
-            self._changed.notify_all()
-
-
-class _LimitedAdapter(HTTPAdapter):
-    """Takes a limiter slot for every request sent, retries included: dlt's retries re-send the
-    prepared request beneath auth and hooks, so only the transport sees each one."""
-
-    def __init__(self, limiter: RateLimiter, pool_size: int) -> None:
-        super().__init__(pool_connections=1, pool_maxsize=pool_size)
-        self.limiter = limiter
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        self.limiter.acquire()
-        try:
-            return super().send(request, *args, **kwargs)
-        finally:
-            self.limiter.release()
-
-
-def _refuse_credentials(response: requests.Response) -> None:
-    if response.status_code in (401, 403):  # the spec says 401, the service's code answers 403
-        raise CredentialsError(
-            f"the EPC API refused the token (HTTP {response.status_code}): check EPC_API_TOKEN"
-        )
-
-
-def _not_found_is_empty(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-    """Search and deltas answer 404 when nothing matches: that is an empty result."""
-    _refuse_credentials(response)
-    if response.status_code == 404:
-        raise IgnoreResponseException
-    response.raise_for_status()
-
-
-def _allow_not_found(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-    _refuse_credentials(response)
-    if response.status_code != 404:
-        response.raise_for_status()
+# the spec says 401, the service's code answers 403
+CHECKS = StatusChecks("the EPC API refused the token (HTTP {status}): check EPC_API_TOKEN")
 
 
 class MhclgApi:
@@ -114,15 +47,8 @@ class MhclgApi:
         self.attempts = settings.retry_max + 1
         self.limiter = RateLimiter(*settings.rate_limit)
         self._auth = BearerTokenAuth(token=token)
-        self._transport = _LimitedAdapter(self.limiter, pool_size=settings.max_concurrency + 2)
-        self._http = Client(
-            request_timeout=settings.request_timeout,
-            request_max_attempts=self.attempts,
-            request_backoff_factor=settings.retry_backoff,
-            request_max_retry_delay=MAX_RETRY_DELAY_SECONDS,
-            respect_retry_after_header=True,
-            raise_for_status=False,
-        )
+        self._transport = LimitedAdapter(self.limiter, pool_size=settings.max_concurrency + 2)
+        self._http = retrying_client(settings)
         self._rest_config = resolve_configuration(RuntimeConfiguration())  # once: a client per thread
         self._local = threading.local()
 
@@ -160,7 +86,7 @@ class MhclgApi:
                 base_page=1, page_param="current_page", total_path="pagination.totalPages"
             ),
             data_selector="$",
-            hooks={"response": [_not_found_is_empty]},
+            hooks={"response": [CHECKS.not_found_is_end]},
         )
         number = 0
         while True:
@@ -169,7 +95,9 @@ class MhclgApi:
                 page = next(pages, None)
             if page is None:
                 return
-            yield _list_of(page[0] if page else None, "data", f"{where} page {number}", "certificateNumber")
+            yield checked_list(
+                page[0] if page else None, "data", f"{where} page {number}", "certificateNumber"
+            )
 
     def certificate(self, number: str) -> Row | None:
         """The full certificate document, or None when the service no longer has it."""
@@ -178,7 +106,7 @@ class MhclgApi:
             response = self._rest.get(
                 "api/certificate",
                 params={"certificate_number": number},
-                hooks={"response": [_allow_not_found]},
+                hooks={"response": [CHECKS.allow_not_found]},
             )
             if response.status_code == 404:
                 return None
@@ -194,23 +122,12 @@ class MhclgApi:
             response = self._rest.get(
                 "api/deltas",
                 params={"date_start": first.isoformat(), "date_end": last.isoformat()},
-                hooks={"response": [_allow_not_found]},
+                hooks={"response": [CHECKS.allow_not_found]},
             )
             if response.status_code == 404:
                 return []
             body = response.json()
-        return _list_of(body, "data", where, "certificateNumber")
+        return checked_list(body, "data", where, "certificateNumber")
 
     def _errors(self, where: str) -> TranslateErrors:
         return TranslateErrors(where, self.base_url, self.attempts)
-
-
-def _list_of(envelope: Any, member: str, where: str, key: str) -> list[Row]:
-    """The `member` list of a JSON envelope, each row checked to carry `key`."""
-    if not isinstance(envelope, dict) or not isinstance(envelope.get(member), list):
-        raise SourceDataError(f"{where}: the response has no `{member}` list")
-    rows = envelope[member]
-    for position, row in enumerate(rows):
-        if not isinstance(row, dict) or not row.get(key):
-            raise SourceDataError(f"{where}: row {position + 1} has no {key}")
-    return rows

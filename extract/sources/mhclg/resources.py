@@ -1,36 +1,27 @@
-"""dlt source for the live MHCLG service, and the plan of its units.
-
-Units: kind × month × `certs` (search summaries by registration date, then one
-`/api/certificate` call per certificate for the full document), and per month one `deltas` unit
-(the change feed: removed certificates and UPRN updates). The feed lands as a raw table; the
-certificates whose UPRN changed are fetched again so that their current document is loaded.
-Nothing is deleted from raw history: removals are applied downstream, in dbt.
+"""dlt resources of the live service: the full documents of a month's certificates (search
+summaries by registration day, then one `/api/certificate` call each), or the month's change feed
+with the current documents of the certificates whose UPRN changed. Nothing is deleted from raw
+history: removals are applied downstream, in dbt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import dlt
 import orjson
-from dlt.extract.source import DltSource
 
 from extract.checkpoints import Unit
-from extract.concurrency import Prefetcher, bounded_map
-from extract.kinds import DELTAS, DISPLAY, DOMESTIC, NON_DOMESTIC, Kind
-from extract.landing import Batch, document_batch, landing_columns
-from extract.mhclg_api import MhclgApi, Row
-from extract.months import Month
-from extract.pipeline import Warehouse
+from extract.concurrency import bounded_map
+from extract.kinds import DISPLAY, DOMESTIC, NON_DOMESTIC, Kind
+from extract.landing import Batch
+from extract.pipeline import schema_name
 from extract.progress import UnitStats
-from extract.settings import Settings
-
-KEY = "certificate_number"
-CERTIFICATE_EXTRA = ("schema_type", "related_certificate_number")
-DELTA_EXTRA = ("event_type", "event_timestamp")
-DOCUMENT_KINDS = (DOMESTIC, NON_DOMESTIC, DISPLAY)  # the kinds whose documents a change refetches
+from extract.sources.base import Landing
+from extract.sources.mhclg.client import MhclgApi, Row
+from extract.sources.mhclg.tables import DELTA_EXTRA, DOCUMENT_KINDS, KEY, NAME, certificates
 
 
 def kind_of(document: Row) -> Kind:
@@ -66,6 +57,25 @@ def summary_of(number: str, document: Row) -> Row:
     return summary
 
 
+def document_batch(summaries: Sequence[Row], documents: Sequence[Row], extracted_at: datetime) -> Batch:
+    """Certificates → landing batch keyed by `certificate_number`: the lifted columns come from the
+    search summary (the same in every schema version), the payload is the full document
+    `/api/certificate` returned."""
+    return Batch(
+        key=KEY,
+        keys=[s["certificateNumber"] for s in summaries],
+        dates=[(s.get("registrationDate") or "")[:10] or None for s in summaries],
+        postcodes=[s.get("postcode") or None for s in summaries],
+        uprns=[str(s["uprn"]) if s.get("uprn") not in (None, "") else None for s in summaries],
+        payloads=[orjson.dumps(d) for d in documents],
+        extracted_at=extracted_at,
+        extra={
+            "schema_type": [s.get("schemaType") for s in summaries],
+            "related_certificate_number": [s.get("relatedRrn") for s in summaries],
+        },
+    )
+
+
 def delta_batch(events: list[Row], extracted_at: datetime) -> Batch:
     """Change-feed events → landing batch; `lodgement_date` is the event's date."""
     return Batch(
@@ -83,7 +93,7 @@ def delta_batch(events: list[Row], extracted_at: datetime) -> Batch:
     )
 
 
-@dlt.source(name="epc_mhclg", max_table_nesting=0)
+@dlt.source(name=schema_name(NAME), max_table_nesting=0)
 def mhclg_source(
     api: MhclgApi,
     unit: Unit,
@@ -91,14 +101,14 @@ def mhclg_source(
     pages: Iterable[list[Row]],
     item_format: str = "arrow",
     max_concurrency: int = 8,
-    landing: Callable[[str, Batch], None] | None = None,
+    landing: Landing | None = None,
 ) -> list[Any]:
     """For `certs`, the full documents of the certificates on the search `pages`; for `deltas`,
     the events on `pages`, plus the current documents of the certificates whose UPRN changed.
     `landing` sees every batch as it passes, with its table, to write it to the bucket."""
     extracted_at = datetime.now(UTC)
 
-    def emit(batch: Batch, table: str = unit.table) -> Any:
+    def emit(batch: Batch, table: str = unit.table.name) -> Any:
         if landing:
             landing(table, batch)
         return batch.to_arrow() if item_format == "arrow" else batch.to_dicts()
@@ -117,18 +127,18 @@ def mhclg_source(
             if pairs:
                 yield [s for s, _ in pairs], [d for _, d in pairs]
 
-    def certificates() -> Iterator[Any]:
+    def certificate_documents() -> Iterator[Any]:
         for summaries, docs in documents(pages):
             yield emit(document_batch(summaries, docs, extracted_at))
 
     if unit.part == "certs":
         return [
             dlt.resource(
-                certificates,
-                name=unit.table,
+                certificate_documents,
+                name=unit.table.name,
                 write_disposition="merge",
                 merge_key=KEY,
-                columns=landing_columns(KEY, CERTIFICATE_EXTRA),
+                columns=unit.table.dlt_columns(),
             )
         ]
 
@@ -146,84 +156,24 @@ def mhclg_source(
     resources = [
         dlt.resource(
             deltas,
-            name=unit.table,
+            name=unit.table.name,
             write_disposition="merge",
             primary_key=[KEY, *DELTA_EXTRA],
-            columns=landing_columns(KEY, DELTA_EXTRA),
+            columns=unit.table.dlt_columns(),
         )
     ]
     for kind in DOCUMENT_KINDS:  # the current documents of changed certificates
         mine = [(summary_of(n, d), d) for n, d in current if kind_of(d) == kind]
         if mine:
-            table = kind.table("mhclg", "certs")
+            table = certificates(kind)
             batch = document_batch([s for s, _ in mine], [d for _, d in mine], extracted_at)
             resources.append(
                 dlt.resource(
-                    [emit(batch, table)],
-                    name=table,
+                    [emit(batch, table.name)],
+                    name=table.name,
                     write_disposition="merge",
                     merge_key=KEY,
-                    columns=landing_columns(KEY, CERTIFICATE_EXTRA),
+                    columns=table.dlt_columns(),
                 )
             )
     return resources
-
-
-class MhclgPlan:
-    """What the runner needs to know of the live source."""
-
-    name = "mhclg"
-    key = KEY
-
-    def __init__(self, settings: Settings, today: date | None = None) -> None:
-        self.settings = settings
-        self.api: MhclgApi | None = None
-        self.yesterday = (today or datetime.now(UTC).date()) - timedelta(days=1)
-
-    def units(self, kinds: list[Kind], months: list[Month], with_recs: bool) -> list[Unit]:
-        """Certificates of every kind and month, then the month's change feed."""
-        certs = [Unit(self.name, k, m, "certs") for k in kinds for m in months]
-        return certs + [Unit(self.name, DELTAS, m, "deltas") for m in months]
-
-    def open(self) -> None:
-        self.api = MhclgApi(self.settings)
-
-    def window(self, month: Month) -> tuple[date, date] | None:
-        """The month's dates the service will answer for: never today or later."""
-        last = min(month.last_day, self.yesterday)
-        return (month.first_day, last) if month.first_day <= last else None
-
-    def search(self, unit: Unit) -> Iterator[list[Row]] | None:
-        window = self.window(unit.month)
-        if unit.part != "certs":
-            return None
-        return self.api.search_pages(unit.kind, *window) if window else iter(())
-
-    def pages(self, unit: Unit, warehouse: Warehouse, ahead: Prefetcher) -> Iterable[list[Row]]:
-        if unit.part == "certs":
-            return ahead.pages(unit)
-        window = self.window(unit.month)
-        events = self.api.deltas(*window) if window else []
-        return [events] if events else []
-
-    def source(
-        self,
-        unit: Unit,
-        stats: UnitStats,
-        pages: Iterable[list[Row]],
-        warehouse: Warehouse,
-        landing: Callable[[str, Batch], None],
-    ) -> DltSource:
-        return mhclg_source(
-            self.api, unit, stats, pages, warehouse.item_format, self.settings.max_concurrency, landing
-        )
-
-    def landing_tables(self, unit: Unit) -> tuple[str, ...]:
-        """The raw tables whose rows the unit lands in the bucket: a change feed's unit lands its
-        events and the documents it fetched again, beside each other in the feed's month."""
-        if unit.part != "deltas":
-            return (unit.table,)
-        return (unit.table, *(kind.table(self.name, "certs") for kind in DOCUMENT_KINDS))
-
-    def cluster(self, unit: Unit) -> tuple[str, ...]:
-        return (KEY, *unit.kind.cluster_extra) if unit.part == "certs" else (KEY,)

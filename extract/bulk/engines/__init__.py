@@ -1,0 +1,64 @@
+"""The warehouse engines bulk members load into, behind one interface: DuckDB (`duckdb.py`) reads
+each member with `read_csv` / `read_json`; BigQuery (`bigquery.py`) stages it in GCS, loads it with
+a load job and finishes with SQL. Either way Python never touches a row, and each member is one
+transaction that replaces the rows of its keys, so bulk and API loads of a record merge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from extract.bucket import Bucket
+from extract.bulk.origin import MemberLoad
+from extract.raw_tables import RawTable
+from extract.settings import Settings
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What marks a member's rows: a load id shaped like dlt's, and the time of the load."""
+
+    load_id: str
+    at: datetime
+
+
+class BulkEngine(Protocol):
+    def ensure_table(self, table: RawTable) -> None:
+        """The raw table with the columns the API path's dlt load gives it, if no load made it."""
+
+    def begin(self) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def load(
+        self, member: MemberLoad, path: Path, stamp: Stamp, label: str, verify: Callable[[], None]
+    ) -> int:
+        """Loads the member read from `path` (a pipe); returns the rows it leaves. `verify()` raises
+        if the member was damaged: an engine that stages the member before loading it calls it
+        in between, so nothing of a damaged member loads."""
+
+    def close(self) -> None: ...
+
+
+def engine_for(settings: Settings, bucket: Bucket) -> BulkEngine:
+    """The engine of `settings.destination` (BigQuery's Google clients imported only when used)."""
+    if settings.destination == "bigquery":
+        from extract.bulk.engines.bigquery import BigQueryEngine
+
+        return BigQueryEngine(settings, bucket)
+    from extract.bulk.engines.duckdb import DuckDbEngine
+
+    return DuckDbEngine(settings.duckdb_path, settings.dataset)
+
+
+def require_supported(settings: Settings) -> None:
+    """Fails before any request where the destination cannot take bulk files as configured."""
+    if settings.destination == "bigquery":
+        from extract.bulk.engines.bigquery import require_gcs_bucket
+
+        require_gcs_bucket(settings)

@@ -1,0 +1,69 @@
+"""The raw-table contract: the columns, key and clustering of every raw table, in one place.
+
+A raw row is the record exactly as the source returned it, in `payload` (nothing flattened), with
+the few columns the warehouse partitions and clusters on lifted out beside it. Every writer reads
+this module: the dlt resources take their column hints from it, both bulk engines render their
+DDL from it, and a test holds dbt's source definitions to it. Each source declares its own tables
+with `RawTable` (in its folder); the shape is the same for all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlt.common.schema.typing import TTableSchemaColumns
+
+from extract.kinds import Kind
+
+
+@dataclass(frozen=True)
+class Column:
+    """A raw column, typed in dlt's vocabulary (`text`, `date`, `json`, `timestamp`)."""
+
+    name: str
+    data_type: str
+    nullable: bool = True
+
+
+# the columns dlt adds to every table it loads; bulk loads fill them too, so both paths merge
+LOAD_ID = Column("_dlt_load_id", "text", nullable=False)
+ROW_ID = Column("_dlt_id", "text", nullable=False)
+PARTITION_COLUMN = "lodgement_date"  # BigQuery partitions every raw table by its month
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw table: `key` identifies its records (a certificate's recommendations share the
+    certificate's key and are replaced as a set), `extra` are further text columns lifted from the
+    record, `cluster` the BigQuery clustering columns."""
+
+    name: str
+    key: str
+    extra: tuple[str, ...] = ()
+    cluster: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The columns a writer fills, in their order (dlt adds `_dlt_load_id` and `_dlt_id`)."""
+        return (
+            Column(self.key, "text", nullable=False),
+            Column("lodgement_date", "date"),
+            Column("postcode", "text"),
+            Column("uprn", "text"),
+            Column("payload", "json"),
+            Column("extracted_at", "timestamp"),
+            *(Column(name, "text") for name in self.extra),
+        )
+
+    @property
+    def clustering(self) -> tuple[str, ...]:
+        return self.cluster or (self.key,)
+
+    def dlt_columns(self) -> TTableSchemaColumns:
+        """dlt column hints for the table."""
+        return {c.name: {"data_type": c.data_type, "nullable": c.nullable} for c in self.columns}
+
+
+def certificates_table(name: str, key: str, kind: Kind, extra: tuple[str, ...] = ()) -> RawTable:
+    """A table of certificates of `kind`, clustered by its key and the kind's extra columns."""
+    return RawTable(name, key, extra, cluster=(key, *kind.cluster_extra))

@@ -1,0 +1,165 @@
+"""What every API client shares: dlt's retrying HTTP client built from the settings, the checks of
+an answer's status, the client-side rate limiter on the transport, and the translation of
+transport failures into one-line user errors.
+
+dlt gives the retries (429, 5xx and connection errors, with backoff that honours `Retry-After`)
+and the paging; written here is only what it does not do, each piece saying why.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import Any
+
+import requests
+from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.rest_client.exceptions import IgnoreResponseException
+from requests.adapters import HTTPAdapter
+
+from extract.errors import ApiUnavailableError, CredentialsError, SourceDataError
+from extract.settings import Settings
+
+MAX_RETRY_DELAY_SECONDS = 120
+
+
+def retrying_client(settings: Settings) -> Client:
+    """dlt's requests client with the run's timeout and retry settings; statuses are checked by the
+    hooks below, not raised by the client."""
+    return Client(
+        request_timeout=settings.request_timeout,
+        request_max_attempts=settings.retry_max + 1,
+        request_backoff_factor=settings.retry_backoff,
+        request_max_retry_delay=MAX_RETRY_DELAY_SECONDS,
+        respect_retry_after_header=True,
+        raise_for_status=False,
+    )
+
+
+class StatusChecks:
+    """Response hooks for dlt's REST client. `refused` is the one-line message of a 401/403, with
+    `{status}` for the code; it names the settings to check, never their values."""
+
+    def __init__(self, refused: str) -> None:
+        self.refused = refused
+
+    def refuse_credentials(self, response: requests.Response) -> None:
+        if response.status_code in (401, 403):
+            raise CredentialsError(self.refused.format(status=response.status_code))
+
+    def allow_not_found(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """For a single resource: 404 is an answer the caller reads (none, or gone)."""
+        self.refuse_credentials(response)
+        if response.status_code != 404:
+            response.raise_for_status()
+
+    def not_found_is_end(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """For paging: 404 means nothing matches, which ends the paging empty."""
+        self.refuse_credentials(response)
+        if response.status_code == 404:
+            raise IgnoreResponseException
+        response.raise_for_status()
+
+    def empty_body_is_end(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """For paging where the request after the last page is answered 200 with no body: the stock
+        client would fail to decode it, so it ends the paging instead."""
+        self.refuse_credentials(response)
+        if response.status_code == 200 and not response.content.strip():
+            raise IgnoreResponseException
+        response.raise_for_status()  # 429 and 5xx are retried by the session, others stop
+
+
+class RateLimiter:
+    """At most `allowed` requests in any `seconds`-long window, as the server counts them.
+
+    The server stamps a request at some moment between its sending and its answer, so a request
+    holds its slot from `acquire` until `seconds` after `release`. Counting only when requests are
+    sent lets a slow request and a fast later one land in one server window: 429s at full speed.
+    """
+
+    def __init__(self, requests_allowed: int, seconds: float) -> None:
+        self.allowed, self.seconds = requests_allowed, seconds
+        self._in_flight = 0
+        self._ended: collections.deque[float] = collections.deque()
+        self._changed = threading.Condition()
+
+    def acquire(self) -> None:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                while self._ended and now - self._ended[0] >= self.seconds:
+                    self._ended.popleft()
+                if self._in_flight + len(self._ended) < self.allowed:
+                    self._in_flight += 1
+                    return
+                # all slots busy: wait for an answer, or for the oldest answered slot to expire
+                self._changed.wait(self.seconds - (now - self._ended[0]) if self._ended else None)
+
+    def release(self) -> None:
+        with self._changed:
+            self._in_flight -= 1
+            self._ended.append(time.monotonic())
+            self._changed.notify_all()
+
+
+class LimitedAdapter(HTTPAdapter):
+    """Takes a limiter slot for every request sent, retries included: dlt's retries re-send the
+    prepared request beneath auth and hooks, so only the transport sees each one."""
+
+    def __init__(self, limiter: RateLimiter, pool_size: int) -> None:
+        super().__init__(pool_connections=1, pool_maxsize=pool_size)
+        self.limiter = limiter
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self.limiter.acquire()
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            self.limiter.release()
+
+
+class TranslateErrors:
+    """Turns transport failures into one-line user errors naming what was being fetched."""
+
+    def __init__(self, where: str, base_url: str, attempts: int) -> None:
+        self.where, self.base_url, self.attempts = where, base_url, attempts
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or isinstance(exc, (CredentialsError, SourceDataError)):
+            return False
+        if isinstance(exc, requests.HTTPError) and exc.response is not None:
+            status = exc.response.status_code
+            if status == 429 or status >= 500:
+                raise ApiUnavailableError(
+                    f"{self.where}: the EPC API answered HTTP {status} {self.attempts} times; "
+                    "try again later (RETRY_MAX and RETRY_BACKOFF set the patience)"
+                ) from None
+            raise SourceDataError(
+                f"{self.where}: the EPC API rejected the request with HTTP {status}: "
+                f"{exc.response.text[:200].strip()}"
+            ) from None
+        if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+            raise SourceDataError(f"{self.where}: the response was cut short {self.attempts} times") from None
+        if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+            raise ApiUnavailableError(
+                f"{self.where}: cannot reach the EPC API at {self.base_url} "
+                f"({type(exc).__name__}) after {self.attempts} attempts"
+            ) from None
+        if isinstance(exc, ValueError):  # includes JSONDecodeError
+            raise SourceDataError(f"{self.where}: the response is not JSON") from None
+        return False
+
+
+def checked_list(envelope: Any, member: str, where: str, key: str) -> list[dict[str, Any]]:
+    """The `member` list of a JSON envelope, each row checked to carry `key`."""
+    if not isinstance(envelope, dict) or not isinstance(envelope.get(member), list):
+        raise SourceDataError(f"{where}: the response has no `{member}` list")
+    rows = envelope[member]
+    for position, row in enumerate(rows):
+        if not isinstance(row, dict) or not row.get(key):
+            raise SourceDataError(f"{where}: row {position + 1} has no {key}")
+    return rows

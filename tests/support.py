@@ -1,0 +1,68 @@
+"""Helpers the test layers share: the loopback environment, running the CLI, and reading a run's
+DuckDB file and bucket files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOPBACK_ENV = {
+    "NO_GCE_CHECK": "true",
+    "GCE_METADATA_HOST": "127.0.0.1:9",
+    "GCE_METADATA_IP": "127.0.0.1:9",
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+}
+# variables a developer's shell may carry that would leak into the runs under test
+FOREIGN_ENV = (
+    "EPC_EMAIL", "EPC_API_KEY", "EPC_API_BASE_URL", "PAGE_SIZE", "MAX_CONCURRENCY", "BUCKET",
+    "BQ_DATASET", "DUCKDB_PATH", "DATA_DIR", "DESTINATION", "START_YEAR", "END_YEAR",
+    "RETRY_MAX", "RETRY_BACKOFF", "REQUEST_TIMEOUT_SECONDS", "EPC_API_TOKEN", "SOURCE", "RATE_LIMIT",
+)  # fmt: skip
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_subprocess(args: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
+    """`python -m extract ARGS` as its own process, from the repository root."""
+    full_env = {**os.environ, **LOOPBACK_ENV, **env}
+    return subprocess.run(
+        [sys.executable, "-m", "extract", *args], cwd=ROOT, env=full_env, capture_output=True,
+        text=True, **kwargs,
+    )  # fmt: skip
+
+
+class Warehouse:
+    """Read-only queries on the run's DuckDB file (opened per query: dlt needs the lock)."""
+
+    def __init__(self, data_dir: Path, dataset: str = "dame_epc") -> None:
+        self.path, self.dataset = data_dir / "epc.duckdb", dataset
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            return con.execute(sql.format(ds=self.dataset)).fetchall()
+
+    def count(self, table: str, month: str | None = None) -> int:
+        where = f"where strftime(lodgement_date, '%Y-%m') = '{month}'" if month else ""
+        return self.query(f"select count(*) from {{ds}}.{table} {where}")[0][0]
+
+    def payloads(self, table: str) -> list[dict]:
+        return [json.loads(p) for (p,) in self.query(f"select payload from {{ds}}.{table}")]
+
+
+def ndjson_rows(path: Path) -> list[dict]:
+    with gzip.open(path, "rt") as handle:
+        return [json.loads(line) for line in handle]
