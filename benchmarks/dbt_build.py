@@ -32,7 +32,8 @@ SCHEMA = "dame_epc"
 RAW = """(lmk_key varchar not null, lodgement_date date, postcode varchar, uprn varchar,
           payload json, extracted_at timestamp with time zone, _dlt_load_id varchar not null)"""
 INCREMENTAL = {f"model.dame_epc.{name}" for name in (
-    "int_epc__domestic_certificates", "int_epc__domestic_recommendations", "enr_domestic_latest_by_uprn",
+    "int_certificates__domestic_unioned", "int_recommendations__domestic_unioned",
+    "enr_domestic_latest_by_uprn",
 )}  # fmt: skip
 TABLES = ("domestic_raw_json", "non_domestic_raw_json", "domestic_recommendations_raw_json",
           "non_domestic_recommendations_raw_json")  # fmt: skip

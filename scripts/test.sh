@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Every test: lint, pytest (the API double over real HTTP, real DuckDB files, real dbt builds),
-# the demo end to end in a fresh folder, sqlfluff, and the BigQuery target parsed and compiled
-# offline.
+# Every test: lint, pytest (tests/unit: pure functions and the project's files; tests/integration:
+# the API doubles over real HTTP, real DuckDB files, real dbt builds; tests/emulators: GCS +
+# BigQuery on local emulators), the demo end to end in a fresh folder, sqlfluff, and the BigQuery
+# target parsed and compiled offline.
+#   bash scripts/test.sh            everything (what CI runs)
+#   bash scripts/test.sh --unit     lint and the unit layer only (seconds)
+#   bash scripts/test.sh ARGS       pytest ARGS, then the rest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 source scripts/env.sh
 ruff check .
 ruff format --check .
+if [ "${1:-}" = "--unit" ]; then
+  exec pytest tests/unit
+fi
 pytest "$@"
 
 scratch=$(mktemp -d)

@@ -36,3 +36,21 @@
         {{ epc_payload_field(parsed, key) }} as {{ key | replace('-', '_') }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+
+{#- The select list of a v1 base model: the landing columns under the names both sources share,
+    then every payload key of the kind as a text column (from the parsed payload `parsed`). The
+    live service's base models emit the same columns in the same order (mhclg_base_columns). -#}
+{% macro odc_base_columns(parsed, keys) -%}
+        lmk_key as certificate_id,
+        'odc' as source_system,
+        lmk_key,
+        cast(null as {{ dbt.type_string() }}) as certificate_number,
+        cast(null as {{ dbt.type_string() }}) as schema_type,
+        lodgement_date,
+        postcode,
+        uprn,
+        extracted_at,
+        _dlt_load_id as load_id,
+        {{- epc_payload_columns(parsed, keys) }}
+{%- endmacro %}

@@ -39,9 +39,45 @@
 {%- endmacro %}
 
 
-{#- The condition that keeps a certificate the live service has not removed. -#}
-{% macro not_removed(certificate_id) -%}
-    {{ certificate_id }} not in (
-        select removed.certificate_id from {{ ref('int_epc__removed_certificates') }} as removed
-    )
+{#- The condition that keeps a certificate the live service has not removed (`removed` is the
+    model of removed certificates). -#}
+{% macro not_removed(certificate_id, removed) -%}
+    {{ certificate_id }} not in (select removed.certificate_id from {{ removed }} as removed)
+{%- endmacro %}
+
+
+{#- BigQuery partitioning by lodgement month, as `partition_by` config; none on DuckDB, which
+    rejects the dict (the one place models depend on the adapter). -#}
+{% macro lodgement_month_partition() -%}
+    {{ return(
+        {'field': 'lodgement_date', 'data_type': 'date', 'granularity': 'month'}
+        if target.type == 'bigquery' else none
+    ) }}
+{%- endmacro %}
+
+
+{#- The rows of `relation` from the latest load of each `keys` combination (the highest load_id,
+    then the latest extraction): deterministic, whatever order the loads arrive in. -#}
+{% macro latest_load(relation, keys) -%}
+    select {{ star_except(['load_rank']) }}
+    from (
+        select
+            *,
+            row_number() over (
+                partition by {{ keys | join(', ') }}
+                order by load_id desc, extracted_at desc
+            ) as load_rank
+        from {{ relation }}
+    ) as ranked
+    where load_rank = 1
+{%- endmacro %}
+
+
+{#- The new loads of each source's staging model, as one relation: the union of sources. -#}
+{% macro new_loads_of(models) -%}
+    {%- for model in models %}
+    select * from {{ model }}
+    {{ new_loads_only(model) }}
+    {{- '\n    union all' if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}

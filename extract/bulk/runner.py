@@ -19,7 +19,7 @@ from extract.bucket import Bucket
 from extract.bulk.archive import MemberPipe, open_zip
 from extract.bulk.dlt_tables import register
 from extract.bulk.download import Downloader
-from extract.bulk.engines import BulkEngine, Stamp, engine_for, require_supported
+from extract.bulk.engines import BulkEngine, Stamp
 from extract.bulk.origin import BulkOrigin
 from extract.errors import ConfigError, SourceDataError
 from extract.kinds import Kind
@@ -34,6 +34,25 @@ class FileResult:
     rows: dict[str, int] = field(default_factory=dict)  # table → rows
     seconds: float = 0.0
     resumed_from: int | None = None
+
+
+def engine_for(settings: Settings, bucket: Bucket) -> BulkEngine:
+    """The engine of `settings.destination` (BigQuery's Google clients imported only when used)."""
+    if settings.destination == "bigquery":
+        from extract.bulk.engines.bigquery import BigQueryEngine
+
+        return BigQueryEngine(settings, bucket)
+    from extract.bulk.engines.duckdb import DuckDbEngine
+
+    return DuckDbEngine(settings.duckdb_path, settings.dataset)
+
+
+def require_supported(settings: Settings) -> None:
+    """Fails before any request where the destination cannot take bulk files as configured."""
+    if settings.destination == "bigquery":
+        from extract.bulk.engines.bigquery import require_gcs_bucket
+
+        require_gcs_bucket(settings)
 
 
 def load_id() -> str:

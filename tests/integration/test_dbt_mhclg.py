@@ -16,8 +16,8 @@ import duckdb
 import pytest
 
 from tests.doubles import mhclg, odc_v1
+from tests.integration.test_dbt_models import dbt
 from tests.support import LOOPBACK_ENV, ROOT, Warehouse
-from tests.test_dbt_models import dbt
 
 FIRST, LAST = date(2025, 1, 1), date(2025, 2, 28)
 BANDS = ("A", "B", "C", "D", "E", "F", "G")

@@ -157,7 +157,7 @@ def test_sentinels_are_null_and_ratings_clean_in_the_marts(built):
 
 def test_next_month_builds_incrementally_and_lands_in_the_marts(built):
     data, _, env, warehouse, _ = built
-    before = warehouse.query("select max(load_id) from {ds}.int_epc__domestic_certificates")[0][0]
+    before = warehouse.query("select max(load_id) from {ds}.int_certificates__domestic_unioned")[0][0]
     extract = subprocess.run(
         [sys.executable, "-m", "extract", "--kinds", "domestic", "--start", "2023-08", "--end", "2023-08"],
         cwd=ROOT, env=env, capture_output=True,
@@ -168,6 +168,6 @@ def test_next_month_builds_incrementally_and_lands_in_the_marts(built):
     expected = len(certificates(data, "domestic", [*MONTHS, "2023-08"]))
     assert warehouse.count("enr_domestic_latest_by_lmk") == expected
     new_rows = warehouse.query(
-        f"select count(*) from {{ds}}.int_epc__domestic_certificates where load_id > '{before}'"
+        f"select count(*) from {{ds}}.int_certificates__domestic_unioned where load_id > '{before}'"
     )
     assert new_rows == [(len(certificates(data, "domestic", ["2023-08"])),)]  # only the new month was read

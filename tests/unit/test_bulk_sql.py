@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from extract.bulk.engines import Stamp, require_supported
+from extract.bulk.engines import Stamp
 from extract.bulk.engines import duckdb as duck
 from extract.bulk.engines.bigquery import (
     children_script,
@@ -18,6 +18,7 @@ from extract.bulk.engines.bigquery import (
     table_ddl,
 )
 from extract.bulk.origin import CsvChildren, CsvRecords, Documents
+from extract.bulk.runner import require_supported
 from extract.errors import ConfigError
 from extract.kinds import KINDS
 from extract.settings import load_settings

@@ -1,3 +1,6 @@
+{#- Recommendations are read from the intermediate models, not from the recommendation marts (which
+    keep those of current certificates): the left join below keeps the same ones, and the DAG
+    does not join a mart with its own parent. -#}
 with
 
 domestic as (
@@ -51,7 +54,7 @@ domestic_recommendations as (
         cast(improvement_item as {{ dbt.type_string() }}) || '. '
         || coalesce(improvement_summary_text, improvement_descr_text, 'improvement')
         || coalesce(' (' || indicative_cost || ')', '') as recommendation_line
-    from {{ ref('enr_domestic_recommendations_v') }}
+    from {{ ref('int_recommendations__domestic_unioned') }}
 
 ),
 
@@ -64,7 +67,7 @@ non_domestic_recommendations as (
         cast(recommendation_item as {{ dbt.type_string() }}) || '. '
         || coalesce(recommendation, 'recommendation')
         || coalesce(' [' || recommendation_code || ']', '') as recommendation_line
-    from {{ ref('enr_non_domestic_recommendations_v') }}
+    from {{ ref('int_recommendations__non_domestic_unioned') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 recommendations as (
 
-    select * from {{ ref('int_epc__domestic_recommendations') }}
+    select * from {{ ref('int_recommendations__domestic_unioned') }}
 
 ),
 

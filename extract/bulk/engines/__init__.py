@@ -1,7 +1,8 @@
-"""The warehouse engines bulk members load into, behind one interface: DuckDB (`duckdb.py`) reads
-each member with `read_csv` / `read_json`; BigQuery (`bigquery.py`) stages it in GCS, loads it with
-a load job and finishes with SQL. Either way Python never touches a row, and each member is one
-transaction that replaces the rows of its keys, so bulk and API loads of a record merge."""
+"""The interface of the warehouse engines bulk members load into (the bulk runner picks one):
+DuckDB (`duckdb.py`) reads each member with `read_csv` / `read_json`; BigQuery (`bigquery.py`)
+stages it in GCS, loads it with a load job and finishes with SQL. Either way Python never touches
+a row, and each member is one transaction that replaces the rows of its keys, so bulk and API
+loads of a record merge."""
 
 from __future__ import annotations
 
@@ -11,10 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from extract.bucket import Bucket
 from extract.bulk.origin import MemberLoad
 from extract.raw_tables import RawTable
-from extract.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -43,22 +42,3 @@ class BulkEngine(Protocol):
         in between, so nothing of a damaged member loads."""
 
     def close(self) -> None: ...
-
-
-def engine_for(settings: Settings, bucket: Bucket) -> BulkEngine:
-    """The engine of `settings.destination` (BigQuery's Google clients imported only when used)."""
-    if settings.destination == "bigquery":
-        from extract.bulk.engines.bigquery import BigQueryEngine
-
-        return BigQueryEngine(settings, bucket)
-    from extract.bulk.engines.duckdb import DuckDbEngine
-
-    return DuckDbEngine(settings.duckdb_path, settings.dataset)
-
-
-def require_supported(settings: Settings) -> None:
-    """Fails before any request where the destination cannot take bulk files as configured."""
-    if settings.destination == "bigquery":
-        from extract.bulk.engines.bigquery import require_gcs_bucket
-
-        require_gcs_bucket(settings)

@@ -1,0 +1,141 @@
+{#- The latest certificate of each property, for any kind: the model body of every
+    `enr_{kind}_latest_by_uprn`. One row per property_key; the latest is the certificate with the
+    latest lodgement date, then the latest lodgement time (a missing time loses), then the highest
+    certificate_id, so the choice is deterministic. Certificates the live service removed never
+    compete.
+
+    Incremental: a run compares only the newly loaded certificates with the current latest
+    certificate of each property they touch, recounts those properties, and merges the winners.
+    A property whose latest certificate was removed or loaded again (a UPRN update moves it) has
+    all its remaining certificates compete again; the model's post-hook (drop_stale_latest)
+    deletes the rows left without a certificate.
+
+    `certificates` is the kind's unioned certificates, read where needed rather than through one
+    shared CTE, which DuckDB would materialise whole, every column of every certificate. -#}
+{% macro latest_by_property(kind, certificates, removed) -%}
+{%- set columns = ['property_key'] + mart_columns(kind) | reject('equalto', 'property_key') | list -%}
+
+with
+
+{% if is_incremental() %}
+new_certificates as (
+
+    -- loaded since the last run; only their properties can get a new latest certificate
+    select * from {{ certificates }}
+    {{ new_loads_only(certificates) }}
+
+),
+
+new_removals as (
+
+    select certificate_id from {{ removed }}
+    {{ new_loads_only(removed) }}
+
+),
+
+vacated_properties as (
+
+    -- properties whose current latest certificate was removed, or loaded again (perhaps under
+    -- another UPRN): every certificate they still have competes again
+    select current_latest.property_key
+    from {{ this }} as current_latest
+    where
+        current_latest.certificate_id in (select new_removals.certificate_id from new_removals)
+        or current_latest.certificate_id in (select new_certificates.certificate_id from new_certificates)
+
+),
+
+touched_properties as (
+
+    select new_certificates.property_key from new_certificates
+    union distinct
+    select vacated_properties.property_key from vacated_properties
+
+),
+
+candidates as (
+
+    -- the new certificates ...
+    select {{ column_list(columns, 'new_certificates') }}
+    from new_certificates
+    where {{ not_removed('new_certificates.certificate_id', removed) }}
+    union all
+    -- ... every certificate a vacated property still has ...
+    select {{ column_list(columns, 'certificates') }}
+    from {{ certificates }} as certificates
+    inner join vacated_properties
+        on certificates.property_key = vacated_properties.property_key
+    where {{ not_removed('certificates.certificate_id', removed) }}
+    union all
+    -- ... and the current latest certificate of every other touched property
+    select {{ column_list(columns, 'current_latest') }}
+    from {{ this }} as current_latest
+    inner join touched_properties
+        on current_latest.property_key = touched_properties.property_key
+    where current_latest.property_key not in (select vacated_properties.property_key from vacated_properties)
+
+),
+
+property_sizes as (
+
+    select
+        certificates.property_key,
+        count(*) as certificates_for_property
+    from {{ certificates }} as certificates
+    inner join touched_properties
+        on certificates.property_key = touched_properties.property_key
+    where {{ not_removed('certificates.certificate_id', removed) }}
+    group by certificates.property_key
+
+),
+{% else %}
+candidates as (
+
+    select certificates.*
+    from {{ certificates }} as certificates
+    where {{ not_removed('certificates.certificate_id', removed) }}
+
+),
+
+property_sizes as (
+
+    select
+        certificates.property_key,
+        count(*) as certificates_for_property
+    from {{ certificates }} as certificates
+    where {{ not_removed('certificates.certificate_id', removed) }}
+    group by certificates.property_key
+
+),
+{% endif %}
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by property_key
+            order by
+                lodgement_date desc nulls last,
+                lodgement_datetime desc nulls last,
+                certificate_id desc,
+                load_id desc
+        ) as rank_in_property
+    from candidates
+
+),
+
+final as (
+
+    select
+        {{- column_list(columns, 'ranked') }},
+        cast(property_sizes.certificates_for_property as {{ dbt.type_int() }}) as certificates_for_property
+    from ranked
+    inner join property_sizes
+        on ranked.property_key = property_sizes.property_key
+    where ranked.rank_in_property = 1
+
+)
+
+select * from final
+{%- endmacro %}
