@@ -29,6 +29,16 @@ FOREIGN_ENV = (
 )  # fmt: skip
 
 
+# the first columns of every v1 raw table, whichever path (API or bulk file) created it
+V1_LANDING_COLUMNS = [
+    ("lmk_key", "VARCHAR", "NO"),
+    ("lodgement_date", "DATE", "YES"),
+    ("postcode", "VARCHAR", "YES"),
+    ("uprn", "VARCHAR", "YES"),
+    ("payload", "JSON", "YES"),
+]
+
+
 @dataclass
 class Result:
     code: int
@@ -58,6 +68,13 @@ class Warehouse:
     def count(self, table: str, month: str | None = None) -> int:
         where = f"where strftime(lodgement_date, '%Y-%m') = '{month}'" if month else ""
         return self.query(f"select count(*) from {{ds}}.{table} {where}")[0][0]
+
+    def columns(self, table: str) -> list[tuple[str, str, str]]:
+        """(name, type, nullable) of each column of `table`, in order."""
+        return self.query(
+            "select column_name, data_type, is_nullable from information_schema.columns "
+            f"where table_schema = '{{ds}}' and table_name = '{table}' order by ordinal_position"
+        )
 
     def payloads(self, table: str) -> list[dict]:
         return [json.loads(p) for (p,) in self.query(f"select payload from {{ds}}.{table}")]

@@ -1,105 +1,103 @@
-{#- The typed, cleaned columns of a kind's certificates, defined once: both sources' staging models
-    render them over their base model's text columns (named like the v1 API's payload keys), and
-    the marts take their column lists from the same definitions. Each entry is (group, name,
-    expression); the groups become the comment headings of the staging SQL. -#}
+{#- The typed, cleaned columns of the certificates of each kind, defined once: both sources'
+    staging models render them over their base model's text columns (named like the v1 API's
+    payload keys), and the marts take their column lists from the same definitions. Each entry is
+    (kinds, group, name, expression), in the order of the columns; the groups become the comment
+    headings of the staging SQL. -#}
 
 {% macro certificate_columns(kind) -%}
-    {%- if kind == 'domestic' -%}
-        {{ return(domestic_certificate_columns()) }}
-    {%- elif kind == 'non_domestic' -%}
-        {{ return(non_domestic_certificate_columns()) }}
+    {%- if kind not in ('domestic', 'non_domestic') -%}
+        {{ exceptions.raise_compiler_error("no certificate columns for kind " ~ kind) }}
     {%- endif -%}
-    {{ exceptions.raise_compiler_error("no certificate columns for kind " ~ kind) }}
-{%- endmacro %}
-
-
-{#- The key and address columns every kind shares, before its ratings. -#}
-{% macro certificate_identity_columns() -%}
-    {{ return([
-        ('keys', 'certificate_id', 'certificate_id'),
-        ('keys', 'source_system', 'source_system'),
-        ('keys', 'lmk_key', 'lmk_key'),
-        ('keys', 'certificate_number', 'certificate_number'),
-        ('keys', 'schema_type', 'schema_type'),
-        ('keys', 'uprn', to_uprn('uprn')),
-        ('keys', 'uprn_source', clean_text('uprn_source')),
-        ('keys', 'building_reference_number', clean_text('building_reference_number')),
-        ('address', 'address1', clean_text('address1')),
-        ('address', 'address2', clean_text('address2')),
-        ('address', 'address3', clean_text('address3')),
-        ('address', 'address', clean_text('address')),
-        ('address', 'postcode', 'upper(' ~ clean_text('postcode') ~ ')'),
-        ('address', 'posttown', clean_text('posttown')),
-        ('address', 'county', clean_text('county')),
-        ('address', 'local_authority', 'upper(' ~ clean_text('local_authority') ~ ')'),
-        ('address', 'local_authority_label', clean_text('local_authority_label')),
-        ('address', 'constituency', 'upper(' ~ clean_text('constituency') ~ ')'),
-        ('address', 'constituency_label', clean_text('constituency_label')),
-        ('dates', 'lodgement_date', 'lodgement_date'),
-        ('dates', 'lodgement_datetime', to_timestamp('lodgement_datetime')),
-        ('dates', 'inspection_date', to_date('inspection_date')),
-    ]) }}
-{%- endmacro %}
-
-
-{#- The load columns that close every kind's list. -#}
-{% macro certificate_load_columns() -%}
-    {{ return([('load', 'extracted_at', 'extracted_at'), ('load', 'load_id', 'load_id')]) }}
-{%- endmacro %}
-
-
-{#- A value kept only inside physical bounds (NULL outside). -#}
-{% macro bounded(expression, condition) -%}
-    case when {{ condition.replace('{}', expression) }} then {{ expression }} end
-{%- endmacro %}
-
-
-{% macro domestic_certificate_columns() -%}
-    {%- set columns = certificate_identity_columns() + [
-        ('ratings', 'current_energy_rating', to_rating('current_energy_rating')),
-        ('ratings', 'potential_energy_rating', to_rating('potential_energy_rating')),
-        ('ratings', 'current_energy_efficiency', to_int('current_energy_efficiency')),
-        ('ratings', 'potential_energy_efficiency', to_int('potential_energy_efficiency')),
-        ('ratings', 'environment_impact_current', to_int('environment_impact_current')),
-        ('ratings', 'environment_impact_potential', to_int('environment_impact_potential')),
-        ('measures', 'energy_consumption_current', to_float('energy_consumption_current')),
-        ('measures', 'energy_consumption_potential', to_float('energy_consumption_potential')),
-        ('measures', 'co2_emissions_current', bounded(to_float('co2_emissions_current'), '{} >= 0')),
-        ('measures', 'co2_emissions_current_per_floor_area', to_float('co2_emiss_curr_per_floor_area')),
-        ('measures', 'co2_emissions_potential', to_float('co2_emissions_potential')),
-        ('measures', 'lighting_cost_current', to_float('lighting_cost_current')),
-        ('measures', 'lighting_cost_potential', to_float('lighting_cost_potential')),
-        ('measures', 'heating_cost_current', to_float('heating_cost_current')),
-        ('measures', 'heating_cost_potential', to_float('heating_cost_potential')),
-        ('measures', 'hot_water_cost_current', to_float('hot_water_cost_current')),
-        ('measures', 'hot_water_cost_potential', to_float('hot_water_cost_potential')),
-        ('measures', 'total_floor_area', bounded(to_float('total_floor_area'), '{} > 0 and {} <= 10000')),
-        ('measures', 'floor_height', to_float('floor_height')),
-        ('measures', 'multi_glaze_proportion', to_float('multi_glaze_proportion')),
-        ('measures', 'low_energy_lighting', bounded(to_int('low_energy_lighting'), '{} between 0 and 100')),
-        ('measures', 'extension_count', to_int('extension_count')),
-        ('measures', 'number_habitable_rooms', to_int('number_habitable_rooms')),
-        ('measures', 'number_heated_rooms', to_int('number_heated_rooms')),
-        ('measures', 'number_open_fireplaces', to_int('number_open_fireplaces')),
-        ('measures', 'flat_storey_count', to_int('flat_storey_count')),
-        ('measures', 'wind_turbine_count', to_int('wind_turbine_count')),
-        ('measures', 'unheated_corridor_length', to_float('unheated_corridor_length')),
-        ('measures', 'photo_supply', to_float('photo_supply')),
-        ('measures', 'fixed_lighting_outlets_count', to_int('fixed_lighting_outlets_count')),
-        ('measures', 'low_energy_fixed_light_count', to_int('low_energy_fixed_light_count')),
-        ('flags', 'mains_gas', to_flag('mains_gas_flag')),
-        ('flags', 'flat_top_storey', to_flag('flat_top_storey')),
-        ('flags', 'solar_water_heating', to_flag('solar_water_heating_flag')),
-        ('descriptions', 'property_type', clean_text('property_type')),
-        ('descriptions', 'built_form', clean_text('built_form')),
-        ('descriptions', 'transaction_type', clean_text('transaction_type')),
-        ('descriptions', 'energy_tariff', clean_text('energy_tariff')),
-        ('descriptions', 'floor_level', clean_text('floor_level')),
-        ('descriptions', 'main_heating_controls', clean_text('main_heating_controls')),
-        ('descriptions', 'glazed_type', clean_text('glazed_type')),
-        ('descriptions', 'glazed_area', clean_text('glazed_area')),
+    {%- set both, dom, non = ['domestic', 'non_domestic'], ['domestic'], ['non_domestic'] -%}
+    {%- set columns = [
+        (both, 'keys', 'certificate_id', 'certificate_id'),
+        (both, 'keys', 'source_system', 'source_system'),
+        (both, 'keys', 'lmk_key', 'lmk_key'),
+        (both, 'keys', 'certificate_number', 'certificate_number'),
+        (both, 'keys', 'schema_type', 'schema_type'),
+        (both, 'keys', 'uprn', to_uprn('uprn')),
+        (both, 'keys', 'uprn_source', clean_text('uprn_source')),
+        (both, 'keys', 'building_reference_number', clean_text('building_reference_number')),
+        (both, 'address', 'address1', clean_text('address1')),
+        (both, 'address', 'address2', clean_text('address2')),
+        (both, 'address', 'address3', clean_text('address3')),
+        (both, 'address', 'address', clean_text('address')),
+        (both, 'address', 'postcode', 'upper(' ~ clean_text('postcode') ~ ')'),
+        (both, 'address', 'posttown', clean_text('posttown')),
+        (both, 'address', 'county', clean_text('county')),
+        (both, 'address', 'local_authority', 'upper(' ~ clean_text('local_authority') ~ ')'),
+        (both, 'address', 'local_authority_label', clean_text('local_authority_label')),
+        (both, 'address', 'constituency', 'upper(' ~ clean_text('constituency') ~ ')'),
+        (both, 'address', 'constituency_label', clean_text('constituency_label')),
+        (both, 'dates', 'lodgement_date', 'lodgement_date'),
+        (both, 'dates', 'lodgement_datetime', to_timestamp('lodgement_datetime')),
+        (both, 'dates', 'inspection_date', to_date('inspection_date')),
+        (dom, 'ratings', 'current_energy_rating', to_rating('current_energy_rating')),
+        (dom, 'ratings', 'potential_energy_rating', to_rating('potential_energy_rating')),
+        (dom, 'ratings', 'current_energy_efficiency', to_int('current_energy_efficiency')),
+        (dom, 'ratings', 'potential_energy_efficiency', to_int('potential_energy_efficiency')),
+        (dom, 'ratings', 'environment_impact_current', to_int('environment_impact_current')),
+        (dom, 'ratings', 'environment_impact_potential', to_int('environment_impact_potential')),
+        (non, 'ratings', 'asset_rating', to_int('asset_rating')),
+        (non, 'ratings', 'asset_rating_band', to_rating('asset_rating_band')),
+        (non, 'ratings', 'new_build_benchmark', to_int('new_build_benchmark')),
+        (non, 'ratings', 'existing_stock_benchmark', to_int('existing_stock_benchmark')),
+        (dom, 'measures', 'energy_consumption_current', to_float('energy_consumption_current')),
+        (dom, 'measures', 'energy_consumption_potential', to_float('energy_consumption_potential')),
+        (dom, 'measures', 'co2_emissions_current', bounded(to_float('co2_emissions_current'), '{} >= 0')),
+        (dom, 'measures', 'co2_emissions_current_per_floor_area', to_float('co2_emiss_curr_per_floor_area')),
+        (dom, 'measures', 'co2_emissions_potential', to_float('co2_emissions_potential')),
+        (non, 'measures', 'floor_area', bounded(to_float('floor_area'), '{} > 0')),
+        (non, 'measures', 'standard_emissions', to_float('standard_emissions')),
+        (non, 'measures', 'target_emissions', to_float('target_emissions')),
+        (non, 'measures', 'typical_emissions', to_float('typical_emissions')),
+        (non, 'measures', 'building_emissions', to_float('building_emissions')),
+        (non, 'measures', 'primary_energy_value', to_float('primary_energy_value')),
+        (non, 'measures', 'aircon_kw_rating', to_float('aircon_kw_rating')),
+        (non, 'measures', 'estimated_aircon_kw_rating', to_float('estimated_aircon_kw_rating')),
+        (non, 'measures', 'building_level', to_int('building_level')),
     ] -%}
-    {#- each building element: its description and its two efficiency ratings -#}
+    {#- a dwelling's running costs, current and potential -#}
+    {%- for use in ['lighting', 'heating', 'hot_water'] -%}
+        {%- for state in ['current', 'potential'] -%}
+            {%- set name = use ~ '_cost_' ~ state -%}
+            {%- do columns.append((dom, 'measures', name, to_float(name))) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- do columns.extend([
+        (dom, 'measures', 'total_floor_area', bounded(to_float('total_floor_area'), '{} > 0 and {} <= 10000')),
+        (dom, 'measures', 'floor_height', to_float('floor_height')),
+        (dom, 'measures', 'multi_glaze_proportion', to_float('multi_glaze_proportion')),
+        (dom, 'measures', 'low_energy_lighting', bounded(to_int('low_energy_lighting'), '{} between 0 and 100')),
+    ]) -%}
+    {#- a dwelling's counts -#}
+    {%- for name, cast in [
+        ('extension_count', 'int'), ('number_habitable_rooms', 'int'), ('number_heated_rooms', 'int'),
+        ('number_open_fireplaces', 'int'), ('flat_storey_count', 'int'), ('wind_turbine_count', 'int'),
+        ('unheated_corridor_length', 'float'), ('photo_supply', 'float'),
+        ('fixed_lighting_outlets_count', 'int'), ('low_energy_fixed_light_count', 'int'),
+    ] -%}
+        {%- do columns.append((dom, 'measures', name, to_int(name) if cast == 'int' else to_float(name))) -%}
+    {%- endfor -%}
+    {%- do columns.extend([
+        (dom, 'flags', 'mains_gas', to_flag('mains_gas_flag')),
+        (dom, 'flags', 'flat_top_storey', to_flag('flat_top_storey')),
+        (dom, 'flags', 'solar_water_heating', to_flag('solar_water_heating_flag')),
+        (non, 'flags', 'aircon_present', to_flag('aircon_present')),
+    ]) -%}
+    {#- descriptions: text as the register words it, cleaned of its sentinels -#}
+    {%- for kinds, names in [
+        (dom, ['property_type', 'built_form', 'transaction_type', 'energy_tariff', 'floor_level',
+               'main_heating_controls', 'glazed_type', 'glazed_area']),
+        (non, ['property_type', 'transaction_type', 'main_heating_fuel', 'other_fuel_desc',
+               'special_energy_uses', 'renewable_sources', 'ac_inspection_commissioned',
+               'building_environment']),
+    ] -%}
+        {%- for name in names -%}
+            {%- do columns.append((kinds, 'descriptions', name, clean_text(name))) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {#- each building element of a dwelling: its description and its two efficiency ratings -#}
     {%- for element, source_name, rating_name in [
         ('hot_water', 'hotwater', 'hot_water'),
         ('floor', 'floor', 'floor'),
@@ -112,49 +110,37 @@
         ('lighting', 'lighting', 'lighting'),
     ] -%}
         {%- do columns.extend([
-            ('descriptions', element ~ '_description', clean_text(source_name ~ '_description')),
-            ('descriptions', element ~ '_energy_eff', clean_text(rating_name ~ '_energy_eff')),
-            ('descriptions', element ~ '_env_eff', clean_text(rating_name ~ '_env_eff')),
+            (dom, 'descriptions', element ~ '_description', clean_text(source_name ~ '_description')),
+            (dom, 'descriptions', element ~ '_energy_eff', clean_text(rating_name ~ '_energy_eff')),
+            (dom, 'descriptions', element ~ '_env_eff', clean_text(rating_name ~ '_env_eff')),
         ]) -%}
     {%- endfor -%}
+    {%- for name in ['main_fuel', 'heat_loss_corridor', 'mechanical_ventilation', 'construction_age_band',
+                     'tenure'] -%}
+        {%- do columns.append((dom, 'descriptions', name, clean_text(name))) -%}
+    {%- endfor -%}
     {%- do columns.extend([
-        ('descriptions', 'main_fuel', clean_text('main_fuel')),
-        ('descriptions', 'heat_loss_corridor', clean_text('heat_loss_corridor')),
-        ('descriptions', 'mechanical_ventilation', clean_text('mechanical_ventilation')),
-        ('descriptions', 'construction_age_band', clean_text('construction_age_band')),
-        ('descriptions', 'tenure', clean_text('tenure')),
-        ('descriptions', 'report_type', clean_text('report_type')),
-    ] + certificate_load_columns()) -%}
-    {{ return(columns) }}
+        (both, 'descriptions', 'report_type', clean_text('report_type')),
+        (both, 'load', 'extracted_at', 'extracted_at'),
+        (both, 'load', 'load_id', 'load_id'),
+    ]) -%}
+    {{ return(certificate_columns_of(columns, kind)) }}
 {%- endmacro %}
 
 
-{% macro non_domestic_certificate_columns() -%}
-    {{ return(certificate_identity_columns() + [
-        ('ratings', 'asset_rating', to_int('asset_rating')),
-        ('ratings', 'asset_rating_band', to_rating('asset_rating_band')),
-        ('ratings', 'new_build_benchmark', to_int('new_build_benchmark')),
-        ('ratings', 'existing_stock_benchmark', to_int('existing_stock_benchmark')),
-        ('measures', 'floor_area', bounded(to_float('floor_area'), '{} > 0')),
-        ('measures', 'standard_emissions', to_float('standard_emissions')),
-        ('measures', 'target_emissions', to_float('target_emissions')),
-        ('measures', 'typical_emissions', to_float('typical_emissions')),
-        ('measures', 'building_emissions', to_float('building_emissions')),
-        ('measures', 'primary_energy_value', to_float('primary_energy_value')),
-        ('measures', 'aircon_kw_rating', to_float('aircon_kw_rating')),
-        ('measures', 'estimated_aircon_kw_rating', to_float('estimated_aircon_kw_rating')),
-        ('measures', 'building_level', to_int('building_level')),
-        ('flags', 'aircon_present', to_flag('aircon_present')),
-        ('descriptions', 'property_type', clean_text('property_type')),
-        ('descriptions', 'transaction_type', clean_text('transaction_type')),
-        ('descriptions', 'main_heating_fuel', clean_text('main_heating_fuel')),
-        ('descriptions', 'other_fuel_desc', clean_text('other_fuel_desc')),
-        ('descriptions', 'special_energy_uses', clean_text('special_energy_uses')),
-        ('descriptions', 'renewable_sources', clean_text('renewable_sources')),
-        ('descriptions', 'ac_inspection_commissioned', clean_text('ac_inspection_commissioned')),
-        ('descriptions', 'building_environment', clean_text('building_environment')),
-        ('descriptions', 'report_type', clean_text('report_type')),
-    ] + certificate_load_columns()) }}
+{#- The (group, name, expression) of the entries of `columns` that belong to `kind`. -#}
+{% macro certificate_columns_of(columns, kind) -%}
+    {%- set chosen = [] -%}
+    {%- for kinds, group, name, expression in columns -%}
+        {%- if kind in kinds -%}{%- do chosen.append((group, name, expression)) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(chosen) }}
+{%- endmacro %}
+
+
+{#- A value kept only inside physical bounds (NULL outside). -#}
+{% macro bounded(expression, condition) -%}
+    case when {{ condition.replace('{}', expression) }} then {{ expression }} end
 {%- endmacro %}
 
 

@@ -95,41 +95,77 @@
 {%- endmacro %}
 
 
-{#- The document's fields under the v1 API's domestic names (text, like the v1 payload), so the
-    staging model types and cleans both sources with the same expressions. Keys the documents do
-    not carry, or carry only as codes without a published label, are absent (NULL). -#}
-{% macro mhclg_domestic_fields(doc) -%}
-    {%- set labels = mhclg_domestic_labels() -%}
+{#- The document's fields under the v1 API's names for `kind` (text, like the v1 payload), so staging
+    types and cleans both sources with the same expressions. Keys the documents do not carry, or
+    carry only as codes without a published label, are absent (NULL). Each plain field is read
+    from the first of its JSON paths that holds a value. -#}
+{% macro mhclg_fields(kind, doc) -%}
+    {%- set dom, non = 'domestic', 'non_domestic' -%}
     {%- set fields = mhclg_common_fields(doc) -%}
-    {%- do fields.update({
-        'current-energy-rating': mhclg_value(doc, '$.current_energy_efficiency_band'),
-        'potential-energy-rating': mhclg_value(doc, '$.potential_energy_efficiency_band'),
-        'current-energy-efficiency': mhclg_value(doc, '$.energy_rating_current'),
-        'potential-energy-efficiency': mhclg_value(doc, '$.energy_rating_potential'),
-        'environment-impact-current': mhclg_value(doc, '$.environmental_impact_current'),
-        'environment-impact-potential': mhclg_value(doc, '$.environmental_impact_potential'),
-        'energy-consumption-current': mhclg_value(doc, '$.energy_consumption_current'),
-        'energy-consumption-potential': mhclg_value(doc, '$.energy_consumption_potential'),
-        'co2-emissions-current': mhclg_value(doc, '$.co2_emissions_current'),
-        'co2-emiss-curr-per-floor-area': mhclg_value(doc, '$.co2_emissions_current_per_floor_area'),
-        'co2-emissions-potential': mhclg_value(doc, '$.co2_emissions_potential'),
-        'lighting-cost-current': mhclg_value(doc, '$.lighting_cost_current'),
-        'lighting-cost-potential': mhclg_value(doc, '$.lighting_cost_potential'),
-        'heating-cost-current': mhclg_value(doc, '$.heating_cost_current'),
-        'heating-cost-potential': mhclg_value(doc, '$.heating_cost_potential'),
-        'hot-water-cost-current': mhclg_value(doc, '$.hot_water_cost_current'),
-        'hot-water-cost-potential': mhclg_value(doc, '$.hot_water_cost_potential'),
-        'total-floor-area': mhclg_value(doc, '$.total_floor_area'),
-        'multi-glaze-proportion': mhclg_value(doc, ['$.multiple_glazed_proportion', '$.multiple_glazed_percentage']),
-        'low-energy-lighting': mhclg_value(doc, '$.low_energy_lighting'),
-        'extension-count': mhclg_value(doc, '$.extensions_count'),
-        'number-habitable-rooms': mhclg_value(doc, '$.habitable_room_count'),
-        'number-heated-rooms': mhclg_value(doc, '$.heated_room_count'),
-        'number-open-fireplaces': mhclg_value(doc, ['$.open_fireplaces_count', '$.open_chimneys_count']),
-        'fixed-lighting-outlets-count': mhclg_value(doc, '$.fixed_lighting_outlets_count'),
-        'low-energy-fixed-light-count': mhclg_value(doc, '$.low_energy_fixed_lighting_outlets_count'),
-        'mains-gas-flag': mhclg_value(doc, ['$.sap_energy_source.mains_gas', '$.mains_gas']),
-        'solar-water-heating-flag': mhclg_value(doc, '$.solar_water_heating'),
+    {%- set paths = [
+        (dom, 'current-energy-rating', '$.current_energy_efficiency_band'),
+        (dom, 'potential-energy-rating', '$.potential_energy_efficiency_band'),
+        (dom, 'current-energy-efficiency', '$.energy_rating_current'),
+        (dom, 'potential-energy-efficiency', '$.energy_rating_potential'),
+        (dom, 'environment-impact-current', '$.environmental_impact_current'),
+        (dom, 'environment-impact-potential', '$.environmental_impact_potential'),
+        (dom, 'co2-emiss-curr-per-floor-area', '$.co2_emissions_current_per_floor_area'),
+        (dom, 'multi-glaze-proportion', ['$.multiple_glazed_proportion', '$.multiple_glazed_percentage']),
+        (dom, 'extension-count', '$.extensions_count'),
+        (dom, 'number-habitable-rooms', '$.habitable_room_count'),
+        (dom, 'number-heated-rooms', '$.heated_room_count'),
+        (dom, 'number-open-fireplaces', ['$.open_fireplaces_count', '$.open_chimneys_count']),
+        (dom, 'low-energy-fixed-light-count', '$.low_energy_fixed_lighting_outlets_count'),
+        (dom, 'mains-gas-flag', ['$.sap_energy_source.mains_gas', '$.mains_gas']),
+        (dom, 'solar-water-heating-flag', '$.solar_water_heating'),
+        (non, 'asset-rating', '$.asset_rating'),
+        (non, 'asset-rating-band', '$.current_energy_efficiency_band'),
+        (non, 'property-type', '$.property_type'),
+        (non, 'standard-emissions', '$.ser'),
+        (non, 'target-emissions', '$.ter'),
+        (non, 'typical-emissions', '$.tyr'),
+        (non, 'building-emissions', '$.ber'),
+        (non, 'aircon-present', '$.ac_questionnaire.ac_present'),
+        (non, 'aircon-kw-rating', '$.ac_questionnaire.ac_rated_output.ac_kw_rating'),
+        (non, 'estimated-aircon-kw-rating', '$.ac_questionnaire.ac_estimated_output'),
+        (non, 'primary-energy-value', '$.energy_use.energy_consumption_current'),
+    ] -%}
+    {#- fields named alike in the v1 API and the document (`-` for `_`) -#}
+    {%- for name in ['energy-consumption-current', 'energy-consumption-potential', 'co2-emissions-current',
+                     'co2-emissions-potential', 'lighting-cost-current', 'lighting-cost-potential',
+                     'heating-cost-current', 'heating-cost-potential', 'hot-water-cost-current',
+                     'hot-water-cost-potential', 'total-floor-area', 'low-energy-lighting',
+                     'fixed-lighting-outlets-count'] -%}
+        {%- do paths.append((dom, name, '$.' ~ name | replace('-', '_'))) -%}
+    {%- endfor -%}
+    {%- for name in ['new-build-benchmark', 'existing-stock-benchmark'] -%}
+        {%- do paths.append((non, name, '$.' ~ name | replace('-', '_'))) -%}
+    {%- endfor -%}
+    {#- a CEPC's technical information block -#}
+    {%- for name, field in [
+        ('building-level', 'building_level'), ('main-heating-fuel', 'main_heating_fuel'),
+        ('other-fuel-desc', 'other_fuel_description'), ('special-energy-uses', 'special_energy_uses'),
+        ('renewable-sources', 'renewable_sources'), ('floor-area', 'floor_area'),
+        ('building-environment', 'building_environment'),
+    ] -%}
+        {%- do paths.append((non, name, '$.technical_information.' ~ field)) -%}
+    {%- endfor -%}
+    {%- for kinds, name, path in paths if kinds == kind -%}
+        {%- do fields.update({name: mhclg_value(doc, path)}) -%}
+    {%- endfor -%}
+    {%- do fields.update({'report-type': mhclg_value(doc, '$.report_type')}) -%}
+    {%- if kind == dom -%}
+        {%- do fields.update(mhclg_domestic_coded_fields(doc)) -%}
+        {%- do fields.update(mhclg_element_fields(doc)) -%}
+    {%- endif -%}
+    {{ return(fields) }}
+{%- endmacro %}
+
+
+{#- A dwelling's coded fields, as the v1 API's words where the label is published. -#}
+{% macro mhclg_domestic_coded_fields(doc) -%}
+    {%- set labels = mhclg_domestic_labels() -%}
+    {{ return({
         'property-type': mhclg_label(mhclg_value(doc, '$.property_type'), labels['property_type']),
         'built-form': mhclg_label(mhclg_value(doc, '$.built_form'), labels['built_form']),
         'tenure': mhclg_label(mhclg_value(doc, '$.tenure'), labels['tenure']),
@@ -137,8 +173,13 @@
             mhclg_value(doc, '$.sap_building_parts[0].construction_age_band'), labels['construction_age_band']),
         'main-fuel': mhclg_label(
             mhclg_value(doc, '$.sap_heating.main_heating_details[0].main_fuel_type'), labels['main_fuel']),
-        'report-type': mhclg_value(doc, '$.report_type'),
-    }) -%}
+    }) }}
+{%- endmacro %}
+
+
+{#- A dwelling's building elements: each one's description and its two efficiency ratings. -#}
+{% macro mhclg_element_fields(doc) -%}
+    {%- set fields = {} -%}
     {%- set elements = {
         'hotwater': ['hot-water', '$.hot_water'],
         'floor': ['floor', '$.floors[0]'],
@@ -168,40 +209,10 @@
 {%- endmacro %}
 
 
-{#- The CEPC document's fields under the v1 API's non-domestic names (text). -#}
-{% macro mhclg_non_domestic_fields(doc) -%}
-    {%- set fields = mhclg_common_fields(doc) -%}
-    {%- do fields.update({
-        'asset-rating': mhclg_value(doc, '$.asset_rating'),
-        'asset-rating-band': mhclg_value(doc, '$.current_energy_efficiency_band'),
-        'property-type': mhclg_value(doc, '$.property_type'),
-        'new-build-benchmark': mhclg_value(doc, '$.new_build_benchmark'),
-        'existing-stock-benchmark': mhclg_value(doc, '$.existing_stock_benchmark'),
-        'building-level': mhclg_value(doc, '$.technical_information.building_level'),
-        'main-heating-fuel': mhclg_value(doc, '$.technical_information.main_heating_fuel'),
-        'other-fuel-desc': mhclg_value(doc, '$.technical_information.other_fuel_description'),
-        'special-energy-uses': mhclg_value(doc, '$.technical_information.special_energy_uses'),
-        'renewable-sources': mhclg_value(doc, '$.technical_information.renewable_sources'),
-        'floor-area': mhclg_value(doc, '$.technical_information.floor_area'),
-        'standard-emissions': mhclg_value(doc, '$.ser'),
-        'target-emissions': mhclg_value(doc, '$.ter'),
-        'typical-emissions': mhclg_value(doc, '$.tyr'),
-        'building-emissions': mhclg_value(doc, '$.ber'),
-        'aircon-present': mhclg_value(doc, '$.ac_questionnaire.ac_present'),
-        'aircon-kw-rating': mhclg_value(doc, '$.ac_questionnaire.ac_rated_output.ac_kw_rating'),
-        'estimated-aircon-kw-rating': mhclg_value(doc, '$.ac_questionnaire.ac_estimated_output'),
-        'building-environment': mhclg_value(doc, '$.technical_information.building_environment'),
-        'primary-energy-value': mhclg_value(doc, '$.energy_use.energy_consumption_current'),
-        'report-type': mhclg_value(doc, '$.report_type'),
-    }) -%}
-    {{ return(fields) }}
-{%- endmacro %}
-
-
 {#- The select list of a live-service base model: the same columns, in the same order, as the v1
     base model of the kind. -#}
 {% macro mhclg_base_columns(kind, doc) -%}
-    {%- set fields = mhclg_domestic_fields(doc) if kind == 'domestic' else mhclg_non_domestic_fields(doc) -%}
+    {%- set fields = mhclg_fields(kind, doc) -%}
         certificate_number as certificate_id,
         'mhclg' as source_system,
         cast(null as {{ dbt.type_string() }}) as lmk_key,

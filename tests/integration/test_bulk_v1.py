@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
-from tests.support import LOOPBACK_ENV, ROOT
+from tests.support import LOOPBACK_ENV, ROOT, V1_LANDING_COLUMNS
 
 ALL = "all-domestic-certificates.zip"
 KINDS = {"domestic": "domestic", "non-domestic": "non_domestic"}
@@ -56,17 +56,8 @@ def test_bulk_file_lands_every_certificate_with_the_payload_the_api_serves(extra
 
 def test_lifted_columns_and_types_match_the_api_path(extract, warehouse):
     assert extract("--source", "odc", "--bulk", ALL).code == 0
-    columns = warehouse.query(
-        "select column_name, data_type, is_nullable from information_schema.columns "
-        "where table_schema = '{ds}' and table_name = 'domestic_raw_json' order by ordinal_position"
-    )
-    assert columns[:5] == [
-        ("lmk_key", "VARCHAR", "NO"),
-        ("lodgement_date", "DATE", "YES"),
-        ("postcode", "VARCHAR", "YES"),
-        ("uprn", "VARCHAR", "YES"),
-        ("payload", "JSON", "YES"),
-    ]
+    columns = warehouse.columns("domestic_raw_json")
+    assert columns[:5] == V1_LANDING_COLUMNS
     assert {"extracted_at", "_dlt_load_id"} <= {c[0] for c in columns}
     mismatched = warehouse.query(
         "select count(*) from {ds}.domestic_raw_json where lmk_key <> (payload->>'$.\"lmk-key\"') "

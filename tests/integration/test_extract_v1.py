@@ -10,7 +10,7 @@ from pathlib import Path
 from extract.months import Month
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
 from tests.doubles.odc_v1.samples import SampleRows
-from tests.support import ndjson_rows
+from tests.support import V1_LANDING_COLUMNS, ndjson_rows
 
 WINDOW = ("--start", "2023-04", "--end", "2023-08")
 MONTHS = ["2023-04", "2023-05", "2023-06", "2023-07", "2023-08"]
@@ -43,17 +43,8 @@ def test_payload_is_the_source_record_with_every_key_as_returned(extract, double
 
 def test_landing_columns_have_the_original_schema(extract, warehouse):
     assert extract("--kinds", "domestic", *WINDOW).code == 0
-    columns = warehouse.query(
-        "select column_name, data_type, is_nullable from information_schema.columns "
-        "where table_schema = '{ds}' and table_name = 'domestic_raw_json' order by ordinal_position"
-    )
-    assert columns[:5] == [
-        ("lmk_key", "VARCHAR", "NO"),
-        ("lodgement_date", "DATE", "YES"),
-        ("postcode", "VARCHAR", "YES"),
-        ("uprn", "VARCHAR", "YES"),
-        ("payload", "JSON", "YES"),
-    ]
+    columns = warehouse.columns("domestic_raw_json")
+    assert columns[:5] == V1_LANDING_COLUMNS
     assert {"extracted_at", "_dlt_load_id"} <= {c[0] for c in columns}
     lifted = warehouse.query(
         "select count(*) from {ds}.domestic_raw_json where lmk_key <> (payload->>'$.\"lmk-key\"') "

@@ -5,34 +5,8 @@
         cluster_by=['property_key', 'certificate_id'],
     )
 }}
-{%- set staging_models = [
+
+{{ unioned_certificates([
     ref('stg_odc__domestic_certificates'),
     ref('stg_mhclg__domestic_certificates'),
-] -%}
-
-with
-
-certificates as (
-
-    -- both sources' certificates in one set of columns; on a daily run only the new loads
-    {{ new_loads_of(staging_models) }}
-
-),
-
-latest_load as (
-
-    {{ latest_load('certificates', ['certificate_id']) }}
-
-),
-
-final as (
-
-    select
-        *,
-        {{ property_key('uprn', 'postcode', ['address1', 'address2', 'address3'], 'certificate_id') }}
-            as property_key
-    from latest_load
-
-)
-
-select * from final
+]) }}

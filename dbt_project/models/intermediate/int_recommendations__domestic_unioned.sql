@@ -5,24 +5,8 @@
         cluster_by=['certificate_id'],
     )
 }}
-{%- set staging_models = [
-    ref('stg_odc__domestic_recommendations'),
-    ref('stg_mhclg__domestic_recommendations'),
-] -%}
 
-with
-
-recommendations as (
-
-    -- both sources' recommendations in one set of columns; on a daily run only the new loads
-    {{ new_loads_of(staging_models) }}
-
-),
-
-final as (
-
-    {{ latest_load('recommendations', ['certificate_id', 'improvement_item']) }}
-
-)
-
-select * from final
+{{ unioned_latest_loads(
+    [ref('stg_odc__domestic_recommendations'), ref('stg_mhclg__domestic_recommendations')],
+    ['certificate_id', 'improvement_item'],
+) }}

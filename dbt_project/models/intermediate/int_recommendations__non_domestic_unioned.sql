@@ -1,3 +1,4 @@
+{#- The v1 API is the only source of non-domestic recommendations yet. -#}
 {{
     config(
         unique_key=['certificate_id', 'recommendation_item'],
@@ -6,19 +7,7 @@
     )
 }}
 
-with
-
-recommendations as (
-
-    -- the v1 API's recommendations (the only source of them yet); on a daily run only the new loads
-    {{ new_loads_of([ref('stg_odc__non_domestic_recommendations')]) }}
-
-),
-
-final as (
-
-    {{ latest_load('recommendations', ['certificate_id', 'recommendation_item']) }}
-
-)
-
-select * from final
+{{ unioned_latest_loads(
+    [ref('stg_odc__non_domestic_recommendations')],
+    ['certificate_id', 'recommendation_item'],
+) }}

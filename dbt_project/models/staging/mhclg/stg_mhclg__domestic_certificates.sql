@@ -1,19 +1,3 @@
-{#- The live service's domestic certificates, typed and cleaned: the same columns as the v1 API's
-    (certificate_columns('domestic')). -#}
-
-with
-
-source as (
-
-    select * from {{ ref('base_mhclg__domestic_certificates') }}
-
-),
-
-renamed as (
-
-    select {{ typed_certificate_columns('domestic') }}
-    from source
-
-)
-
-select * from renamed
+{#- The live service's domestic certificates, typed and cleaned by the same column definitions as
+    the v1 API's (certificate_columns). -#}
+{{ typed_certificates('domestic', ref('base_mhclg__domestic_certificates')) }}

@@ -1,19 +1,3 @@
-{#- The live service's non-domestic certificates, typed and cleaned: the same columns as the v1 API's
-    (certificate_columns('non_domestic')). -#}
-
-with
-
-source as (
-
-    select * from {{ ref('base_mhclg__non_domestic_certificates') }}
-
-),
-
-renamed as (
-
-    select {{ typed_certificate_columns('non_domestic') }}
-    from source
-
-)
-
-select * from renamed
+{#- The live service's non-domestic certificates, typed and cleaned by the same column definitions as
+    the v1 API's (certificate_columns). -#}
+{{ typed_certificates('non_domestic', ref('base_mhclg__non_domestic_certificates')) }}

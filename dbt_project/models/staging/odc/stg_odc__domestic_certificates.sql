@@ -1,19 +1,3 @@
-{#- The v1 API's domestic certificates, typed and cleaned: the same columns as the live service's
-    (certificate_columns('domestic')). -#}
-
-with
-
-source as (
-
-    select * from {{ ref('base_odc__domestic_certificates') }}
-
-),
-
-renamed as (
-
-    select {{ typed_certificate_columns('domestic') }}
-    from source
-
-)
-
-select * from renamed
+{#- The v1 API's domestic certificates, typed and cleaned by the same column definitions as the
+    live service's (certificate_columns). -#}
+{{ typed_certificates('domestic', ref('base_odc__domestic_certificates')) }}

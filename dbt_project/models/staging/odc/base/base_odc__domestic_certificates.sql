@@ -1,29 +1,3 @@
 {#- Domestic certificates of the v1 API with every payload key as a text column, the payload parsed
-    once. Typing and cleaning happen in stg_odc__domestic_certificates. -#}
-{%- set payload_keys = epc_payload_keys('domestic') -%}
-
-with
-
-source as (
-
-    select * from {{ epc_source('odc', 'domestic_raw_json') }}
-
-),
-
-parsed as (
-
-    select
-        *,
-        {{ epc_parse_payload('payload', payload_keys) }} as p
-    from source
-
-),
-
-renamed as (
-
-    select {{ odc_base_columns('p', payload_keys) }}
-    from parsed
-
-)
-
-select * from renamed
+    once (macro odc_base_certificates). Typing and cleaning happen in stg_odc__domestic_certificates. -#}
+{{ odc_base_certificates('domestic') }}
