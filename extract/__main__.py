@@ -120,7 +120,7 @@ def print_summary(settings: Settings, runner: Runner, results: list[UnitResult])
     """Rows per kind and month, and where the files and tables are."""
     print(f"{'kind':<14}{'month':<9}{'part':<7}{'rows':>9}  state")
     for r in results:
-        print(f"{r.unit.folder:<14}{r.unit.month!s:<9}{r.unit.part:<7}{r.rows:>9}  {r.state}")
+        print(f"{r.unit.folder:<14}{r.unit.month or '-'!s:<9}{r.unit.part:<7}{r.rows:>9}  {r.state}")
     fetched = sum(r.rows for r in results if r.state == "fetched")
     print(
         f"fetched {fetched} rows in {sum(r.state == 'fetched' for r in results)} units; "

@@ -26,13 +26,19 @@ class Unit:
 
     source: str
     folder: str
-    month: Month
+    month: Month | None  # None: a unit of no month, done until its checkpoint is `refresh_days` old
     part: str
     table: RawTable
     kind: Kind | None = None
+    refresh_days: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.folder} {self.month} {self.part}"
+        return f"{self.folder} {self.month} {self.part}" if self.month else self.part
+
+    @property
+    def path(self) -> str:
+        """`{folder}/{YYYYMM}` (or `{folder}`): where its files and checkpoint sit."""
+        return f"{self.folder}/{self.month.compact}" if self.month else self.folder
 
 
 class Checkpoints:
@@ -40,7 +46,7 @@ class Checkpoints:
         self.bucket, self.dataset = bucket, dataset
 
     def key(self, unit: Unit) -> str:
-        return f"state/{self.dataset}/{unit.source}/{unit.folder}/{unit.month.compact}/{unit.part}.json"
+        return f"state/{self.dataset}/{unit.source}/{unit.path}/{unit.part}.json"
 
     def get(self, unit: Unit) -> dict[str, Any] | None:
         return self.bucket.read_json(self.key(unit))
@@ -51,7 +57,7 @@ class Checkpoints:
             {
                 "source": unit.source,
                 "kind": unit.folder,
-                "month": str(unit.month),
+                "month": str(unit.month) if unit.month else None,
                 "part": unit.part,
                 "rows": rows,
                 "pages": pages,

@@ -12,7 +12,7 @@ import queue
 import tempfile
 import threading
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,79 +21,94 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from extract.raw_tables import RawTable
+
 Row = dict[str, Any]
+TIMESTAMP = pa.timestamp("us", "UTC")
 
 
 @dataclass(frozen=True)
 class Batch:
-    """One page of source records in landing shape, column-wise, payloads serialised once."""
+    """One page of source records in the shape of their raw `table`, column-wise: `values` holds
+    the text and date columns (dates as `YYYY-MM-DD` text), `documents` the JSON columns, each
+    value serialised once (None for a JSON null)."""
 
-    key: str
-    keys: list[str]
-    dates: list[str | None]
-    postcodes: list[str | None]
-    uprns: list[str | None]
-    payloads: list[bytes]
+    table: RawTable
+    values: dict[str, list[str | None]]
+    documents: dict[str, list[bytes | None]]
     extracted_at: datetime
-    extra: dict[str, list[str | None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        expected = {c.name for c in self.table.columns} - {"extracted_at"}
+        given = set(self.values) | set(self.documents)
+        if given != expected:
+            raise ValueError(f"a batch of {self.table.name} needs {sorted(expected)}, got {sorted(given)}")
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.values[self.table.key])
 
     def to_arrow(self) -> pa.Table:
-        """For parquet loading (DuckDB): payload as JSON text, which the JSON column accepts."""
-        n = len(self.keys)
-        schema = pa.schema(
-            [
-                pa.field(self.key, pa.string(), nullable=False),
-                pa.field("lodgement_date", pa.date32()),
-                pa.field("postcode", pa.string()),
-                pa.field("uprn", pa.string()),
-                pa.field("payload", pa.string()),
-                pa.field("extracted_at", pa.timestamp("us", "UTC")),
-                *(pa.field(name, pa.string()) for name in self.extra),
-            ]
-        )
-        return pa.Table.from_arrays(
-            [
-                pa.array(self.keys, pa.string()),
-                _dates(self.dates),
-                pa.array(self.postcodes, pa.string()),
-                pa.array(self.uprns, pa.string()),
-                pa.array(self.payloads, pa.binary()).cast(pa.string()),  # no per-row decode
-                pa.repeat(pa.scalar(self.extracted_at, pa.timestamp("us", "UTC")), n),
-                *(pa.array(values, pa.string()) for values in self.extra.values()),
-            ],
-            schema=schema,
-        )
+        """For parquet loading (DuckDB): JSON as text, which a JSON column accepts."""
+        fields, arrays = [], []
+        for column in self.table.columns:
+            if column.data_type == "timestamp":
+                kind, array = TIMESTAMP, pa.repeat(pa.scalar(self.extracted_at, TIMESTAMP), len(self))
+            elif column.data_type == "json":  # no per-row decode
+                kind, array = (
+                    pa.string(),
+                    pa.array(self.documents[column.name], pa.binary()).cast(pa.string()),
+                )
+            elif column.data_type == "date":
+                kind, array = pa.date32(), _dates(self.values[column.name])
+            else:
+                kind, array = pa.string(), pa.array(self.values[column.name], pa.string())
+            fields.append(pa.field(column.name, kind, nullable=column.nullable))
+            arrays.append(array)
+        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
-    def _heads(self) -> list[dict[str, Any]]:
-        """Every column but the payload, row by row."""
-        extra = list(zip(*self.extra.values(), strict=True)) if self.extra else [()] * len(self.keys)
+    def _names(self, json: bool) -> list[str]:
+        """The table's JSON columns, or its text and date columns, in the table's order."""
         return [
-            {self.key: k, "lodgement_date": d, "postcode": p, "uprn": u}
-            | dict(zip(self.extra, x, strict=True))
-            for k, d, p, u, x in zip(self.keys, self.dates, self.postcodes, self.uprns, extra, strict=True)
+            c.name
+            for c in self.table.columns
+            if (c.data_type == "json") == json and c.data_type != "timestamp"
         ]
 
+    def _heads(self) -> list[dict[str, Any]]:
+        """Every text and date column, row by row."""
+        names = self._names(json=False)
+        return [
+            dict(zip(names, row, strict=True)) for row in zip(*(self.values[n] for n in names), strict=True)
+        ]
+
+    def _documents(self) -> list[tuple[bytes | None, ...]]:
+        return list(zip(*(self.documents[n] for n in self._names(json=True)), strict=True))
+
     def to_dicts(self) -> list[Row]:
-        """For JSONL loading (BigQuery): payload as an object, so it lands as JSON, not a string."""
+        """For JSONL loading (BigQuery): JSON columns as objects, so they land as JSON, not text."""
+        dates = [c.name for c in self.table.columns if c.data_type == "date"]
         return [
             head
+            | {name: _date(head[name]) for name in dates}
             | {
-                "lodgement_date": _date(head["lodgement_date"]),
-                "payload": orjson.loads(j),
-                "extracted_at": self.extracted_at,
+                n: None if j is None else orjson.loads(j)
+                for n, j in zip(self._names(True), docs, strict=True)
             }
-            for head, j in zip(self._heads(), self.payloads, strict=True)
+            | {"extracted_at": self.extracted_at}
+            for head, docs in zip(self._heads(), self._documents(), strict=True)
         ]
 
     def ndjson(self) -> bytes:
-        """The batch as NDJSON lines, payload spliced in as the API sent it."""
+        """The batch as NDJSON lines, the JSON columns spliced in as the source sent them."""
         at = self.extracted_at.isoformat()
         return b"".join(
-            orjson.dumps(head | {"extracted_at": at})[:-1] + b',"payload":' + j + b"}\n"
-            for head, j in zip(self._heads(), self.payloads, strict=True)
+            orjson.dumps(head | {"extracted_at": at})[:-1]
+            + b"".join(
+                b',"' + name.encode() + b'":' + (b"null" if j is None else j)
+                for name, j in zip(self._names(json=True), docs, strict=True)
+            )
+            + b"}\n"
+            for head, docs in zip(self._heads(), self._documents(), strict=True)
         )
 
 

@@ -18,6 +18,7 @@ from dlt.destinations.impl.bigquery.bigquery_adapter import PartitionTransformat
 from dlt.extract.resource import DltResource
 
 from extract.months import Month
+from extract.raw_tables import PARTITION_COLUMN, RawTable
 from extract.settings import Settings
 
 # dlt settings this project depends on, applied unless the user configured them otherwise
@@ -71,13 +72,13 @@ class Warehouse:
     item_format: str  # "arrow" (parquet loads) or "dicts" (jsonl loads, JSON-typed payload)
     loader_file_format: str
 
-    def hint(self, resource: DltResource, cluster: tuple[str, ...]) -> None:
-        """Destination-specific table hints: BigQuery partitions by lodgement month and clusters."""
+    def hint(self, resource: DltResource, table: RawTable) -> None:
+        """Destination-specific table hints: BigQuery partitions dated records by lodgement month
+        and clusters every table."""
         if self.pipeline.destination.destination_name == "bigquery":
+            partition = PartitionTransformation("DATE_TRUNC({column_name}, MONTH)", PARTITION_COLUMN)
             bigquery_adapter(
-                resource,
-                partition=PartitionTransformation("DATE_TRUNC({column_name}, MONTH)", "lodgement_date"),
-                cluster=list(cluster),
+                resource, partition=partition if table.partitioned else None, cluster=list(table.clustering)
             )
 
     def query(self, sql: str, table: str) -> list[tuple] | None:
@@ -90,6 +91,12 @@ class Warehouse:
             except DatabaseUndefinedRelation:
                 return None
         return list(rows or [])
+
+    def json_text(self, column: str) -> str:
+        """SQL giving a JSON column as its text."""
+        if self.pipeline.destination.destination_name == "bigquery":
+            return f"to_json_string({column})"
+        return f"cast({column} as varchar)"
 
     def month_filter(self, month: Month) -> str:
         """SQL condition selecting rows lodged in `month` (both engines take DATE literals)."""

@@ -31,39 +31,48 @@ ROW_ID = Column("_dlt_id", "text", nullable=False)
 PARTITION_COLUMN = "lodgement_date"  # BigQuery partitions every raw table by its month
 
 
+# what a record of the register is found by in the warehouse: partition and clustering columns
+LIFTED = (Column("lodgement_date", "date"), Column("postcode", "text"), Column("uprn", "text"))
+
+
 @dataclass(frozen=True)
 class RawTable:
     """A raw table: `key` identifies its records (a certificate's recommendations share the
-    certificate's key and are replaced as a set), `extra` are further text columns lifted from the
-    record, `cluster` the BigQuery clustering columns."""
+    certificate's key and are replaced as a set), `lifted` are the columns read out of each record
+    for partitioning and clustering, `extra` further columns (text, or a `Column` of another type),
+    `cluster` the BigQuery clustering columns."""
 
     name: str
     key: str
-    extra: tuple[str, ...] = ()
+    extra: tuple[str | Column, ...] = ()
     cluster: tuple[str, ...] = ()
+    lifted: tuple[Column, ...] = LIFTED
 
     @property
     def columns(self) -> tuple[Column, ...]:
         """The columns a writer fills, in their order (dlt adds `_dlt_load_id` and `_dlt_id`)."""
         return (
             Column(self.key, "text", nullable=False),
-            Column("lodgement_date", "date"),
-            Column("postcode", "text"),
-            Column("uprn", "text"),
+            *self.lifted,
             Column("payload", "json"),
             Column("extracted_at", "timestamp"),
-            *(Column(name, "text") for name in self.extra),
+            *(c if isinstance(c, Column) else Column(c, "text") for c in self.extra),
         )
 
     @property
     def clustering(self) -> tuple[str, ...]:
         return self.cluster or (self.key,)
 
+    @property
+    def partitioned(self) -> bool:
+        """Whether BigQuery partitions it by lodgement month (tables of dated records)."""
+        return any(c.name == PARTITION_COLUMN for c in self.lifted)
+
     def dlt_columns(self) -> TTableSchemaColumns:
         """dlt column hints for the table."""
         return {c.name: {"data_type": c.data_type, "nullable": c.nullable} for c in self.columns}
 
 
-def certificates_table(name: str, key: str, kind: Kind, extra: tuple[str, ...] = ()) -> RawTable:
+def certificates_table(name: str, key: str, kind: Kind, extra: tuple[str | Column, ...] = ()) -> RawTable:
     """A table of certificates of `kind`, clustered by its key and the kind's extra columns."""
     return RawTable(name, key, extra, cluster=(key, *kind.cluster_extra))

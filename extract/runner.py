@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,8 @@ class Runner:
         today: date | None = None,
     ) -> None:
         self.settings = settings
-        self.current = Month.current(today)
+        self.today = today or datetime.now(UTC).date()
+        self.current = Month.current(self.today)
         self.source: Source = SOURCES[settings.source](settings, today)
         self.units = self.source.units(kinds, months, with_recs)
         self.bucket = Bucket(settings.bucket_url)
@@ -59,12 +60,26 @@ class Runner:
 
     # --- planning -----------------------------------------------------------------------
     def status(self, unit: Unit) -> str:
-        if unit.month >= self.current:
+        if not self._closes(unit):
             return "current month: fetched on every run"
-        done = self.checkpoints.get(unit)
+        done = self._done(unit)
         if done is None:
             return "pending"
         return "done (no data)" if done["rows"] == 0 else f"done ({done['rows']} rows)"
+
+    def _closes(self, unit: Unit) -> bool:
+        """Whether the unit gets a checkpoint once landed: not the month still filling up."""
+        return unit.month is None or unit.month < self.current
+
+    def _done(self, unit: Unit) -> dict[str, Any] | None:
+        """The unit's checkpoint, if it counts: a unit to refresh counts while it is fresh."""
+        if not self._closes(unit):
+            return None
+        mark = self.checkpoints.get(unit)
+        if mark and unit.refresh_days is not None:
+            age = self.today - datetime.fromisoformat(mark["finished_at"]).date()
+            return mark if age.days < unit.refresh_days else None
+        return mark
 
     def plan(self) -> list[tuple[Unit, str]]:
         return [(unit, self.status(unit)) for unit in self.units]
@@ -79,7 +94,7 @@ class Runner:
         warehouse = build_warehouse(self.settings, self.source.name)
         # a package left by a killed run is dropped: its month is not done, so it is fetched again
         warehouse.pipeline.abort_packages()
-        done = {u: self.checkpoints.get(u) if u.month < self.current else None for u in self.units}
+        done = {u: self._done(u) for u in self.units}
         searches = {u: self.source.search(u) for u in self.units if done[u] is None}
         results = []
         with Prefetcher([u for u, s in searches.items() if s is not None], searches.__getitem__) as ahead:
@@ -96,9 +111,9 @@ class Runner:
         pages = _peek(self.source.pages(unit, ahead, warehouse))
         # nothing to load: no dlt run, and no file left from an earlier fetch
         files = self._load(warehouse, unit, stats, pages) if pages is not None else self._land({}, unit)
-        if unit.month < self.current:
+        if self._closes(unit):
             self.checkpoints.mark_done(unit, stats.rows, stats.pages, files)
-        progress.done(stats.pages, stats.rows, "checkpointed" if unit.month < self.current else "open month")
+        progress.done(stats.pages, stats.rows, "checkpointed" if self._closes(unit) else "open month")
         return UnitResult(unit, "fetched", stats.rows, stats.pages, files)
 
     def _load(
@@ -110,7 +125,7 @@ class Runner:
         try:
             source = self.source.resources(unit, stats, pages, warehouse.item_format, files.write)
             for each in source.resources.values():  # the change feed also merges into the kind tables
-                warehouse.hint(each, tables[each.name].clustering)
+                warehouse.hint(each, tables[each.name])
             if self.source.appends(unit) and warehouse.rows_in_month(unit.table.name, unit.month) == 0:
                 # nothing of this month is loaded yet and keys are unique within the unit, so the
                 # rows can be appended; a month partly loaded (by a killed run) merges instead
@@ -135,13 +150,13 @@ class Runner:
         return landed
 
     def landing_key(self, unit: Unit, table: RawTable) -> str:
-        return f"epc/json/{unit.folder}/{unit.month.compact}/{table.name}.jsonl.gz"
+        return f"epc/json/{unit.path}/{table.name}.jsonl.gz"
 
     # --- reporting ----------------------------------------------------------------------
     def table_counts(self) -> dict[str, int]:
         """Rows per raw table in the warehouse (tables not created yet are left out)."""
         warehouse = build_warehouse(self.settings, self.source.name)
-        tables = dict.fromkeys(u.table.name for u in self.units)
+        tables = dict.fromkeys(t.name for u in self.units for t in self.source.landing_tables(u))
         counts = {table: warehouse.query("select count(*) from {table}", table) for table in tables}
         return {table: int(found[0][0]) for table, found in counts.items() if found}
 

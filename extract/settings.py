@@ -65,6 +65,7 @@ class Settings:
     project_id: str | None = None
     region: str = "europe-west2"
     rate_limit: tuple[int, float] = (6000, 300.0)
+    codes_max_age_days: int = 7
 
     @property
     def pipelines_dir(self) -> Path:
@@ -237,4 +238,7 @@ def load_settings(
         project_id=project_id,
         region=lookup.get("REGION", "destination.bigquery.location") or "europe-west2",
         rate_limit=_rate_limit(lookup.get("RATE_LIMIT", "sources.epc.rate_limit")),
+        codes_max_age_days=int(
+            lookup.number("CODES_MAX_AGE_DAYS", "sources.epc.codes_max_age_days", 7, 0, 3650)
+        ),
     )

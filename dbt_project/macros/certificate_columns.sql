@@ -5,33 +5,33 @@
     headings of the staging SQL. -#}
 
 {% macro certificate_columns(kind) -%}
-    {%- if kind not in ('domestic', 'non_domestic') -%}
+    {%- if kind not in ('domestic', 'non_domestic', 'display') -%}
         {{ exceptions.raise_compiler_error("no certificate columns for kind " ~ kind) }}
     {%- endif -%}
-    {%- set both, dom, non = ['domestic', 'non_domestic'], ['domestic'], ['non_domestic'] -%}
+    {%- set every, dom, non, dec = ['domestic', 'non_domestic', 'display'], ['domestic'], ['non_domestic'], ['display'] -%}
     {%- set columns = [
-        (both, 'keys', 'certificate_id', 'certificate_id'),
-        (both, 'keys', 'source_system', 'source_system'),
-        (both, 'keys', 'lmk_key', 'lmk_key'),
-        (both, 'keys', 'certificate_number', 'certificate_number'),
-        (both, 'keys', 'schema_type', 'schema_type'),
-        (both, 'keys', 'uprn', to_uprn('uprn')),
-        (both, 'keys', 'uprn_source', clean_text('uprn_source')),
-        (both, 'keys', 'building_reference_number', clean_text('building_reference_number')),
-        (both, 'address', 'address1', clean_text('address1')),
-        (both, 'address', 'address2', clean_text('address2')),
-        (both, 'address', 'address3', clean_text('address3')),
-        (both, 'address', 'address', clean_text('address')),
-        (both, 'address', 'postcode', 'upper(' ~ clean_text('postcode') ~ ')'),
-        (both, 'address', 'posttown', clean_text('posttown')),
-        (both, 'address', 'county', clean_text('county')),
-        (both, 'address', 'local_authority', 'upper(' ~ clean_text('local_authority') ~ ')'),
-        (both, 'address', 'local_authority_label', clean_text('local_authority_label')),
-        (both, 'address', 'constituency', 'upper(' ~ clean_text('constituency') ~ ')'),
-        (both, 'address', 'constituency_label', clean_text('constituency_label')),
-        (both, 'dates', 'lodgement_date', 'lodgement_date'),
-        (both, 'dates', 'lodgement_datetime', to_timestamp('lodgement_datetime')),
-        (both, 'dates', 'inspection_date', to_date('inspection_date')),
+        (every, 'keys', 'certificate_id', 'certificate_id'),
+        (every, 'keys', 'source_system', 'source_system'),
+        (every, 'keys', 'lmk_key', 'lmk_key'),
+        (every, 'keys', 'certificate_number', 'certificate_number'),
+        (every, 'keys', 'schema_type', 'schema_type'),
+        (every, 'keys', 'uprn', to_uprn('uprn')),
+        (every, 'keys', 'uprn_source', clean_text('uprn_source')),
+        (every, 'keys', 'building_reference_number', clean_text('building_reference_number')),
+        (every, 'address', 'address1', clean_text('address1')),
+        (every, 'address', 'address2', clean_text('address2')),
+        (every, 'address', 'address3', clean_text('address3')),
+        (every, 'address', 'address', clean_text('address')),
+        (every, 'address', 'postcode', 'upper(' ~ clean_text('postcode') ~ ')'),
+        (every, 'address', 'posttown', clean_text('posttown')),
+        (every, 'address', 'county', clean_text('county')),
+        (every, 'address', 'local_authority', 'upper(' ~ clean_text('local_authority') ~ ')'),
+        (every, 'address', 'local_authority_label', clean_text('local_authority_label')),
+        (every, 'address', 'constituency', 'upper(' ~ clean_text('constituency') ~ ')'),
+        (every, 'address', 'constituency_label', clean_text('constituency_label')),
+        (every, 'dates', 'lodgement_date', 'lodgement_date'),
+        (every, 'dates', 'lodgement_datetime', to_timestamp('lodgement_datetime')),
+        (every, 'dates', 'inspection_date', to_date('inspection_date')),
         (dom, 'ratings', 'current_energy_rating', to_rating('current_energy_rating')),
         (dom, 'ratings', 'potential_energy_rating', to_rating('potential_energy_rating')),
         (dom, 'ratings', 'current_energy_efficiency', to_int('current_energy_efficiency')),
@@ -56,7 +56,23 @@
         (non, 'measures', 'aircon_kw_rating', to_float('aircon_kw_rating')),
         (non, 'measures', 'estimated_aircon_kw_rating', to_float('estimated_aircon_kw_rating')),
         (non, 'measures', 'building_level', to_int('building_level')),
+        (dec, 'ratings', 'current_operational_rating', to_int('current_operational_rating')),
+        (dec, 'ratings', 'yr1_operational_rating', to_int('yr1_operational_rating')),
+        (dec, 'ratings', 'yr2_operational_rating', to_int('yr2_operational_rating')),
+        (dec, 'ratings', 'operational_rating_band', to_rating('operational_rating_band')),
+        (dec, 'dates', 'nominated_date', to_date('nominated_date')),
+        (dec, 'dates', 'or_assessment_end_date', to_date('or_assessment_end_date')),
+        (dec, 'measures', 'total_floor_area', bounded(to_float('total_floor_area'), '{} > 0')),
     ] -%}
+    {#- a display certificate's emissions and energy, this year and the two before -#}
+    {%- for name in ['electric_co2', 'heating_co2', 'renewables_co2', 'yr1_electricity_co2',
+                     'yr2_electricity_co2', 'yr1_heating_co2', 'yr2_heating_co2', 'yr1_renewables_co2',
+                     'yr2_renewables_co2', 'annual_thermal_fuel_usage', 'typical_thermal_fuel_usage',
+                     'annual_electrical_fuel_usage', 'typical_electrical_fuel_usage',
+                     'renewables_fuel_thermal', 'renewables_electrical', 'aircon_kw_rating',
+                     'estimated_aircon_kw_rating'] -%}
+        {%- do columns.append((dec, 'measures', name, to_float(name))) -%}
+    {%- endfor -%}
     {#- a dwelling's running costs, current and potential -#}
     {%- for use in ['lighting', 'heating', 'hot_water'] -%}
         {%- for state in ['current', 'potential'] -%}
@@ -83,7 +99,7 @@
         (dom, 'flags', 'mains_gas', to_flag('mains_gas_flag')),
         (dom, 'flags', 'flat_top_storey', to_flag('flat_top_storey')),
         (dom, 'flags', 'solar_water_heating', to_flag('solar_water_heating_flag')),
-        (non, 'flags', 'aircon_present', to_flag('aircon_present')),
+        (non + dec, 'flags', 'aircon_present', to_flag('aircon_present')),
     ]) -%}
     {#- descriptions: text as the register words it, cleaned of its sentinels -#}
     {%- for kinds, names in [
@@ -92,6 +108,9 @@
         (non, ['property_type', 'transaction_type', 'main_heating_fuel', 'other_fuel_desc',
                'special_energy_uses', 'renewable_sources', 'ac_inspection_commissioned',
                'building_environment']),
+        (dec, ['property_type', 'main_benchmark', 'main_heating_fuel', 'other_fuel', 'special_energy_uses',
+               'renewable_sources', 'occupancy_level', 'ac_inspection_commissioned', 'building_environment',
+               'building_category']),
     ] -%}
         {%- for name in names -%}
             {%- do columns.append((kinds, 'descriptions', name, clean_text(name))) -%}
@@ -120,9 +139,9 @@
         {%- do columns.append((dom, 'descriptions', name, clean_text(name))) -%}
     {%- endfor -%}
     {%- do columns.extend([
-        (both, 'descriptions', 'report_type', clean_text('report_type')),
-        (both, 'load', 'extracted_at', 'extracted_at'),
-        (both, 'load', 'load_id', 'load_id'),
+        (dom + non, 'descriptions', 'report_type', clean_text('report_type')),
+        (every, 'load', 'extracted_at', 'extracted_at'),
+        (every, 'load', 'load_id', 'load_id'),
     ]) -%}
     {{ return(certificate_columns_of(columns, kind)) }}
 {%- endmacro %}

@@ -126,3 +126,272 @@ select * from final
     {%- set key = property_key('uprn', 'postcode', ['address1', 'address2', 'address3'], 'certificate_id') -%}
     {{ return(unioned_latest_loads(staging_models, ['certificate_id'], key ~ ' as property_key')) }}
 {%- endmacro %}
+
+
+{#- A staging model of the live service's certificates: the base model's text columns, coded fields
+    decoded into their labels (the v1 API's words where it worded them, else the service's) for
+    the document's schema version and assessment type, then typed and cleaned by the kind's column
+    definitions. A code without a label is NULL (a test counts them per field). -#}
+{% macro decoded_certificates(kind, base_model, codes_model, wording_model) -%}
+{%- set coded = mhclg_coded_fields(kind) -%}
+with
+
+source as (
+
+    select * from {{ base_model }}
+
+),
+
+labels as (
+
+    {{ code_labels(codes_model, wording_model) | indent(4) }}
+
+),
+
+decoded as (
+
+    select {{ mhclg_decoded_columns(kind, 'source', coded) }}
+    from source
+    {%- for key, code in coded.items() %}
+    {%- set alias = 'label_' ~ key | replace('-', '_') %}
+    left join labels as {{ alias }}
+        on
+            {{ alias }}.code = '{{ code }}'
+            and source.{{ key | replace('-', '_') }} = {{ alias }}.key
+            and source.schema_type = {{ alias }}.schema_version
+            and source.assessment_type = {{ alias }}.assessment_type
+    {%- endfor %}
+
+),
+
+renamed as (
+
+    select {{ typed_certificate_columns(kind) }}
+    from decoded
+
+)
+
+select * from renamed
+{%- endmacro %}
+
+
+{#- The service's code labels, in the v1 API's words where it worded them differently. -#}
+{% macro code_labels(codes_model, wording_model) -%}
+select
+    codes.code,
+    codes.key,
+    codes.schema_version,
+    codes.assessment_type,
+    coalesce(wording.value, codes.value) as label
+from {{ codes_model }} as codes
+left join {{ wording_model }} as wording
+    on
+        codes.code = wording.code
+        and codes.assessment_type = wording.assessment_type
+        and codes.key = wording.key
+{%- endmacro %}
+
+
+{#- The base model's columns with each coded field replaced by its label (`coded`: v1 key → code).
+    The construction age band keeps what has no label: in some schemas it is a year. -#}
+{% macro mhclg_decoded_columns(kind, relation, coded) -%}
+    {%- set columns = ['certificate_id', 'source_system', 'lmk_key', 'certificate_number', 'schema_type',
+                       'lodgement_date', 'postcode', 'uprn', 'extracted_at', 'load_id'] -%}
+    {%- for key in epc_payload_keys(kind) -%}
+        {%- do columns.append(key | replace('-', '_')) -%}
+    {%- endfor -%}
+    {%- for column in columns %}
+        {%- set key = column | replace('_', '-') %}
+        {%- if key in coded %}
+            {%- set label = 'label_' ~ column ~ '.label' %}
+        {{ 'coalesce(' ~ label ~ ', ' ~ relation ~ '.' ~ column ~ ')' if key == 'construction-age-band' else label }} as {{ column }}{{ ',' if not loop.last }}
+        {%- else %}
+        {{ relation }}.{{ column }}{{ ',' if not loop.last }}
+        {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- The recommendations of a v1 building certificate kind (non-domestic, display), typed: the v1
+    API serves them one row per recommendation, under the certificate's LMK key. -#}
+{% macro odc_building_recommendations(kind) -%}
+{%- set payload_keys = ['payback-type', 'recommendation-item', 'recommendation-code', 'recommendation', 'co2-impact'] -%}
+with
+
+source as (
+
+    select * from {{ epc_source('odc', kind ~ '_recommendations_raw_json') }}
+
+),
+
+parsed as (
+
+    select
+        lmk_key,
+        lodgement_date,
+        extracted_at,
+        _dlt_load_id,
+        {{ epc_parse_payload('payload', payload_keys) }} as p
+    from source
+
+),
+
+renamed as (
+
+    select
+        -- keys
+        lmk_key as certificate_id,
+        'odc' as source_system,
+        lmk_key,
+        {{ to_int(epc_payload_field('p', 'recommendation-item')) }} as recommendation_item,
+
+        -- dates
+        lodgement_date,
+
+        -- descriptions
+        lower({{ clean_text(epc_payload_field('p', 'payback-type')) }}) as payback_type,
+        upper({{ clean_text(epc_payload_field('p', 'recommendation-code')) }}) as recommendation_code,
+        {{ clean_text(epc_payload_field('p', 'recommendation')) }} as recommendation,
+        upper({{ clean_text(epc_payload_field('p', 'co2-impact')) }}) as co2_impact,
+
+        -- load
+        extracted_at,
+        _dlt_load_id as load_id
+
+    from parsed
+
+)
+
+select * from renamed
+{%- endmacro %}
+
+
+{#- The recommendations of the live service's reports (CEPC-RR, DEC-RR) of `kind`, in the v1 API's
+    shape: one row per recommendation, under the certificate the report belongs to, numbered 1..n
+    across the short, medium, long and other payback lists in that order (as the register's open
+    data numbered them). Reports that name no certificate are left out. -#}
+{% macro report_recommendations(kind) -%}
+with
+
+source as (
+
+    select * from {{ epc_source('mhclg', 'mhclg_' ~ kind ~ '_reports_raw_json') }}
+    where related_certificate_number is not null
+
+),
+
+listed as (
+    {%- for payback in ['short', 'medium', 'long', 'other'] %}
+
+    select
+        reports.related_certificate_number,
+        reports.lodgement_date,
+        reports.extracted_at,
+        reports._dlt_load_id,
+        '{{ payback }}' as payback_type,
+        {{ loop.index }} as payback_order,
+        position_in_list,
+        element
+    from source as reports
+    {{ json_array_elements('reports.payload', '$.' ~ payback ~ '_payback', position='position_in_list') }}
+    {{- '\n    union all' if not loop.last }}
+    {%- endfor %}
+
+),
+
+renamed as (
+
+    select
+        -- keys
+        related_certificate_number as certificate_id,
+        'mhclg' as source_system,
+        cast(null as {{ dbt.type_string() }}) as lmk_key,
+        cast(row_number() over (
+            partition by related_certificate_number order by payback_order, position_in_list
+        ) as {{ dbt.type_int() }}) as recommendation_item,
+
+        -- dates
+        lodgement_date,
+
+        -- descriptions
+        payback_type,
+        upper({{ clean_text(mhclg_value('element', '$.recommendation_code')) }}) as recommendation_code,
+        {{ clean_text(mhclg_value('element', '$.recommendation')) }} as recommendation,
+        upper({{ clean_text(mhclg_value('element', '$.co2_impact')) }}) as co2_impact,
+
+        -- load
+        extracted_at,
+        _dlt_load_id as load_id
+
+    from listed
+
+)
+
+select * from renamed
+{%- endmacro %}
+
+
+{#- A mart of a kind's current certificates: one row per certificate, its latest load, without
+    those the live service removed; the mart's columns in order (mart_columns). -#}
+{% macro current_certificates(kind) -%}
+with
+
+certificates as (
+
+    -- certificates the live service has since removed are left out
+    select certificates.*
+    from {{ ref('int_certificates__' ~ kind ~ '_unioned') }} as certificates
+    left join {{ ref('int_certificates__removed') }} as removed
+        on certificates.certificate_id = removed.certificate_id
+    where removed.certificate_id is null
+
+),
+
+final as (
+
+    select {{ column_list(mart_columns(kind)) }}
+    from certificates
+
+)
+
+select * from final
+{%- endmacro %}
+
+
+{#- A mart of a kind's recommendations: those of the kind's current certificates (`certificates`). -#}
+{% macro current_recommendations(kind, certificates, columns) -%}
+with
+
+recommendations as (
+
+    select * from {{ ref('int_recommendations__' ~ kind ~ '_unioned') }}
+
+),
+
+certificates as (
+
+    select certificate_id from {{ certificates }}
+
+),
+
+final as (
+
+    select {{ column_list(columns, 'recommendations') }}
+    from recommendations
+    inner join certificates
+        on recommendations.certificate_id = certificates.certificate_id
+
+)
+
+select * from final
+{%- endmacro %}
+
+
+{#- The columns of the recommendation marts of non-domestic and display certificates (the v1 API's
+    shape, both sources). -#}
+{% macro building_recommendation_columns() -%}
+    {{ return([
+        'certificate_id', 'source_system', 'lmk_key', 'recommendation_item', 'lodgement_date',
+        'payback_type', 'recommendation_code', 'recommendation', 'co2_impact', 'extracted_at', 'load_id',
+    ]) }}
+{%- endmacro %}

@@ -39,6 +39,20 @@
             'estimated-aircon-kw-rating', 'ac-inspection-commissioned', 'building-environment',
             'primary-energy-value', 'report-type',
         ],
+        'display': [
+            'building-reference-number', 'address1', 'address2', 'address3', 'address', 'posttown',
+            'county', 'local-authority', 'local-authority-label', 'constituency', 'constituency-label',
+            'uprn-source', 'inspection-date', 'lodgement-datetime', 'current-operational-rating',
+            'yr1-operational-rating', 'yr2-operational-rating', 'operational-rating-band', 'electric-co2',
+            'heating-co2', 'renewables-co2', 'yr1-electricity-co2', 'yr2-electricity-co2', 'yr1-heating-co2',
+            'yr2-heating-co2', 'yr1-renewables-co2', 'yr2-renewables-co2', 'property-type', 'main-benchmark',
+            'main-heating-fuel', 'other-fuel', 'special-energy-uses', 'renewable-sources', 'total-floor-area',
+            'annual-thermal-fuel-usage', 'typical-thermal-fuel-usage', 'annual-electrical-fuel-usage',
+            'typical-electrical-fuel-usage', 'renewables-fuel-thermal', 'renewables-electrical',
+            'aircon-present', 'aircon-kw-rating', 'estimated-aircon-kw-rating', 'ac-inspection-commissioned',
+            'building-environment', 'building-category', 'occupancy-level', 'nominated-date',
+            'or-assessment-end-date',
+        ],
     } -%}
     {{ return(keys[kind]) }}
 {%- endmacro %}

@@ -25,10 +25,12 @@ from extract.settings import Settings
 
 @dataclass(frozen=True)
 class BulkName:
-    """A bulk file name the user gave, with the certificate kind whose tables it fills."""
+    """A bulk file name the user gave, with the certificate kind whose tables it fills, and what
+    of that kind it holds (`certs`; `reports`, the live service's recommendation reports)."""
 
     name: str
     kind: Kind
+    part: str = "certs"
 
 
 @dataclass(frozen=True)
@@ -110,14 +112,14 @@ class BulkOrigin:
         """Where its bytes are fetched from now."""
         raise NotImplementedError
 
-    def tables(self, kind: Kind) -> tuple[RawTable, ...]:
-        """The raw tables its files of `kind` fill."""
+    def tables(self, file: BulkName) -> tuple[RawTable, ...]:
+        """The raw tables `file` fills."""
         raise NotImplementedError
 
-    def members(self, archive: zipfile.ZipFile, label: str) -> list[Member]:
+    def members(self, archive: zipfile.ZipFile, file: BulkName, label: str) -> list[Member]:
         """The members to load, in the order they must load."""
         raise NotImplementedError
 
-    def load_of(self, archive: zipfile.ZipFile, member: Member, kind: Kind, label: str) -> MemberLoad:
+    def load_of(self, archive: zipfile.ZipFile, member: Member, file: BulkName, label: str) -> MemberLoad:
         """How `member` loads (read before its rows are streamed)."""
         raise NotImplementedError

@@ -20,9 +20,8 @@ from extract.bulk.archive import MemberPipe, open_zip
 from extract.bulk.dlt_tables import register
 from extract.bulk.download import Downloader
 from extract.bulk.engines import BulkEngine, Stamp
-from extract.bulk.origin import BulkOrigin
+from extract.bulk.origin import BulkName, BulkOrigin
 from extract.errors import ConfigError, SourceDataError
-from extract.kinds import Kind
 from extract.progress import event
 from extract.settings import Settings
 
@@ -91,10 +90,10 @@ class BulkRunner:
         return out
 
     def run(self) -> list[FileResult]:
-        return [self._file(n.name, n.kind) for n in self.names]
+        return [self._file(n) for n in self.names]
 
-    def _file(self, name: str, kind: Kind) -> FileResult:
-        started = time.monotonic()
+    def _file(self, file: BulkName) -> FileResult:
+        started, name = time.monotonic(), file.name
         label = f"bulk {name}"
         remote = self.origin.describe(name)
         mark: dict[str, Any] | None = self.bucket.read_json(self.state_key(name))
@@ -115,7 +114,7 @@ class BulkRunner:
         event(f"{label}: downloading {remote.size:,} bytes ({remote.version})", file=name, size=remote.size)
         path = downloader.fetch(remote, self.settings.data_dir / "bulk" / self.origin.source)
         try:
-            self._load(path, kind, mark, label)
+            self._load(path, file, mark, label)
         except SourceDataError as exc:
             if "damaged" in str(exc) or "not a readable zip" in str(exc):
                 path.unlink(missing_ok=True)  # fetched afresh next run
@@ -123,7 +122,7 @@ class BulkRunner:
                     f"{exc}; the local copy was removed, run again to fetch it anew"
                 ) from None
             raise
-        loaded = [t for t in self.origin.tables(kind) if t.name in mark["rows"]]
+        loaded = [t for t in self.origin.tables(file) if t.name in mark["rows"]]
         register(self.settings, self.origin.source, loaded)
         mark["finished"] = True
         mark["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -134,29 +133,29 @@ class BulkRunner:
         event(f"{label}: done, {total:,} rows in {seconds:,.1f} s", file=name, rows=total)
         return FileResult(name, "loaded", dict(mark["rows"]), seconds, downloader.resumed_from)
 
-    def _load(self, path: Path, kind: Kind, mark: dict[str, Any], label: str) -> None:
+    def _load(self, path: Path, file: BulkName, mark: dict[str, Any], label: str) -> None:
         archive = open_zip(path, label)
         try:
             engine = engine_for(self.settings, self.bucket)
             try:
-                self._members(archive, engine, kind, mark, label)
+                self._members(archive, engine, file, mark, label)
             finally:
                 engine.close()
         finally:
             archive.close()
 
     def _members(
-        self, archive: zipfile.ZipFile, engine: BulkEngine, kind: Kind, mark: dict, label: str
+        self, archive: zipfile.ZipFile, engine: BulkEngine, file: BulkName, mark: dict, label: str
     ) -> None:
-        members = self.origin.members(archive, label)
-        for table in self.origin.tables(kind):
+        members = self.origin.members(archive, file, label)
+        for table in self.origin.tables(file):
             engine.ensure_table(table)
         scratch = self.settings.data_dir / "tmp"
         for member in members:
             if member.path in mark["members"]:
                 continue
             where = f"{label}: {member.path}"
-            load = self.origin.load_of(archive, member, kind, where)
+            load = self.origin.load_of(archive, member, file, where)
             table = load.table.name
             started, stamp = time.monotonic(), Stamp(load_id(), datetime.now(UTC))
             pipe = MemberPipe(archive, member.path, label, scratch)

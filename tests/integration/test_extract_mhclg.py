@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from extract.months import Month
-from tests.doubles.mhclg import Dataset, Logged, MhclgDouble
+from tests.doubles.mhclg import Dataset, Logged, MhclgDouble, codes
 from tests.support import FOREIGN_ENV, LOOPBACK_ENV, ROOT, Result, Warehouse, ndjson_rows, run_subprocess
 
 TOKEN = "mhclg-test-token-5c9e1a"
@@ -38,6 +38,8 @@ TABLES = {
     "display": "mhclg_display_raw_json",
 }
 DELTAS = "mhclg_deltas_raw_json"
+CODE_ROWS = len(codes.rows())  # the service's code tables, row by row
+REPORTS = {"non-domestic": "mhclg_non_domestic_reports_raw_json", "display": "mhclg_display_reports_raw_json"}
 MONTHS = ("2025-01", "2025-02")
 ALL_KINDS = ("--kinds", "domestic,non-domestic,display")
 WINDOW = ("--start", "2025-01", "--end", "2025-02")
@@ -236,14 +238,18 @@ def test_landing_columns_have_their_types_and_carry_the_search_summary(clean: Ru
         "extracted_at": ("TIMESTAMP WITH TIME ZONE", "YES"),
     }
     load_id = {"_dlt_load_id": ("VARCHAR", "NO")}
+    extra = {"schema_type": ("VARCHAR", "YES"), "related_certificate_number": ("VARCHAR", "YES")}
     for kind in KINDS:
-        extra = {"schema_type": ("VARCHAR", "YES"), "related_certificate_number": ("VARCHAR", "YES")}
-        assert columns(TABLES[kind]) == landing | extra | load_id, kind
+        search_row = {"search_row": ("JSON", "YES")}
+        assert columns(TABLES[kind]) == landing | extra | search_row | load_id, kind
         rows = clean.warehouse.query(
             "select certificate_number, lodgement_date, postcode, uprn, schema_type, "
-            f"related_certificate_number, extracted_at is not null from {{ds}}.{TABLES[kind]}"
+            f"related_certificate_number, extracted_at is not null, search_row from {{ds}}.{TABLES[kind]}"
         )
-        for number, lodged, postcode, uprn, schema_type, related, stamped in rows:
+        for number, lodged, postcode, uprn, schema_type, related, stamped, row in rows:
+            # the row search gave, council and constituency included, kept when the change feed
+            # fetched the document again
+            assert json.loads(row) == clean.data.search_summary(number), number
             cert = clean.data.certificate(number)
             document = clean.data.document(number)
             assert lodged == cert.registration_date, number
@@ -252,9 +258,32 @@ def test_landing_columns_have_their_types_and_carry_the_search_summary(clean: Ru
             assert schema_type == cert.schema_type, number
             assert related == (None if kind == "domestic" else cert.related_rrn), number
             assert stamped
-        assert any(related for *_, related, _ in rows) or kind == "domestic"
-    extra = {"event_type": ("VARCHAR", "YES"), "event_timestamp": ("VARCHAR", "YES")}
-    assert columns(DELTAS) == landing | extra | load_id
+        assert any(related for *_, related, _, _ in rows) or kind == "domestic"
+    for kind in ("non-domestic", "display"):
+        assert columns(REPORTS[kind]) == landing | extra | load_id, kind
+    events = {"event_type": ("VARCHAR", "YES"), "event_timestamp": ("VARCHAR", "YES")}
+    assert columns(DELTAS) == landing | events | load_id
+
+
+def test_each_report_lands_once_under_the_certificate_it_belongs_to(clean: Run) -> None:
+    """CEPC-RR and DEC-RR reports are fetched through their certificate's
+    `related_certificate_number`, and filed under that certificate (some reports do not point back)."""
+    for kind in ("non-domestic", "display"):
+        parents = {
+            c.related_rrn: c
+            for m in MONTHS
+            for c in clean.data.certificates(kind, *window(m))
+            if c.related_rrn
+        }
+        rows = clean.warehouse.query(
+            f"select certificate_number, related_certificate_number, payload from {{ds}}.{REPORTS[kind]}"
+        )
+        assert parents, kind
+        assert sorted(n for n, _, _ in rows) == sorted(parents), kind
+        for number, related, payload in rows:
+            assert related == parents[number].certificate_number
+            assert json.loads(payload) == clean.data.document(number)
+            assert json.loads(payload)["assessment_type"].endswith("-RR")
 
 
 def test_the_change_feed_lands_every_event_of_each_month(clean: Run) -> None:
@@ -291,12 +320,20 @@ def test_the_bucket_holds_one_gzip_ndjson_file_per_kind_and_month_like_the_table
             for row in rows:
                 registered = clean.data.certificate(row["certificate_number"]).registration_date
                 assert row["lodgement_date"] == str(registered)
+                assert row["search_row"] == clean.data.search_summary(row["certificate_number"])
             assert set(rows[0]) == {
                 "certificate_number", "lodgement_date", "postcode", "uprn", "payload", "extracted_at",
-                "schema_type", "related_certificate_number",
+                "schema_type", "related_certificate_number", "search_row",
             }  # fmt: skip
+            files = [path]
+            if kind in REPORTS:  # the reports of the month's certificates sit beside them
+                reports = landed_file(clean.data_dir, kind, month, REPORTS[kind])
+                numbers = {c.related_rrn for c in certificates if c.related_rrn}
+                assert {r["certificate_number"] for r in ndjson_rows(reports)} == numbers, (kind, month)
+                files.append(reports)
             done = json.loads(state(clean.data_dir, kind, month).read_text())
-            assert done["files"] == [path.as_uri()]
+            assert done["files"] == [f.as_uri() for f in files]
+            expected_files.update(files)
     refetched_somewhere = set()
     for month in MONTHS:
         path = landed_file(clean.data_dir, "deltas", month)
@@ -317,6 +354,9 @@ def test_the_bucket_holds_one_gzip_ndjson_file_per_kind_and_month_like_the_table
         assert sorted(done["files"]) == sorted(p.as_uri() for p in month_files)
         expected_files.update(month_files)
     assert refetched_somewhere == set(KINDS)  # the window has a UPRN change of every kind
+    codes_file = bucket(clean.data_dir) / "epc/json/codes/mhclg_codes_raw_json.jsonl.gz"
+    assert len(ndjson_rows(codes_file)) == CODE_ROWS
+    expected_files.add(codes_file)
     landed = {p for p in (bucket(clean.data_dir) / "epc/json").rglob("*") if p.is_file()}
     assert landed == expected_files  # and no partial file left behind
 
@@ -359,6 +399,10 @@ def test_each_certificate_is_fetched_once_and_again_only_for_a_change_in_the_fee
         for e in clean.data.deltas(*window(m))
         if e["eventType"] != "removed"
     )
+    expected.update(  # and the recommendation report of each certificate that has one
+        c.related_rrn for kind in REPORTS for m in MONTHS for c in clean.data.certificates(kind, *window(m))
+        if c.related_rrn
+    )  # fmt: skip
     assert fetched == expected
     assert {e.status for e in clean.log} <= {200, 404}
 
@@ -372,7 +416,7 @@ def test_a_rerun_of_a_finished_window_sends_no_request_and_changes_nothing(clean
     result = run_main(clean.env, *ALL_KINDS, *WINDOW)
     assert result.code == 0, result.err
     assert clean.api.log == []
-    assert "8 units already done" in result.out
+    assert "9 units already done" in result.out  # 8 of the window, and the code tables
     assert {t: clean.warehouse.query(sql % t) for t in tables} == before
     assert {p: p.stat().st_mtime_ns for p in bucket(clean.data_dir).rglob("*") if p.is_file()} == files
 

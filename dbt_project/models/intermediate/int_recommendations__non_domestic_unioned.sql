@@ -1,4 +1,3 @@
-{#- The v1 API is the only source of non-domestic recommendations yet. -#}
 {{
     config(
         unique_key=['certificate_id', 'recommendation_item'],
@@ -8,6 +7,6 @@
 }}
 
 {{ unioned_latest_loads(
-    [ref('stg_odc__non_domestic_recommendations')],
+    [ref('stg_odc__non_domestic_recommendations'), ref('stg_mhclg__non_domestic_recommendations')],
     ['certificate_id', 'recommendation_item'],
 ) }}

@@ -1,51 +1,36 @@
-{#- Recommendations are read from the intermediate models, not from the recommendation marts (which
-    keep those of current certificates): the left join below keeps the same ones, and the DAG
-    does not join a mart with its own parent. -#}
+{#- Every current certificate of every kind with its recommendations folded into one ordered text.
+    Recommendations are read from the intermediate models, not from the recommendation marts
+    (which keep those of current certificates): the left join below keeps the same ones, and the
+    DAG does not join a mart with its own parent. -#}
+{%- set kinds = [
+    ('domestic', ref('enr_domestic_latest_by_lmk'), 'current_energy_rating'),
+    ('non-domestic', ref('enr_non_domestic_latest_by_lmk'), 'asset_rating_band'),
+    ('display', ref('enr_display_certificates_v'), 'operational_rating_band'),
+] -%}
+
 with
 
-domestic as (
-
-    select
-        'domestic' as certificate_kind,
-        certificate_id,
-        source_system,
-        lmk_key,
-        property_key,
-        uprn,
-        postcode,
-        lodgement_date,
-        current_energy_rating as energy_rating,
-        property_type
-    from {{ ref('enr_domestic_latest_by_lmk') }}
-
-),
-
-non_domestic as (
-
-    select
-        'non-domestic' as certificate_kind,
-        certificate_id,
-        source_system,
-        lmk_key,
-        property_key,
-        uprn,
-        postcode,
-        lodgement_date,
-        asset_rating_band as energy_rating,
-        property_type
-    from {{ ref('enr_non_domestic_latest_by_lmk') }}
-
-),
-
 certificates as (
+    {%- for kind, model, rating in kinds %}
 
-    select * from domestic
-    union all
-    select * from non_domestic
+    select
+        '{{ kind }}' as certificate_kind,
+        certificate_id,
+        source_system,
+        lmk_key,
+        property_key,
+        uprn,
+        postcode,
+        lodgement_date,
+        {{ rating }} as energy_rating,
+        property_type
+    from {{ model }}
+    {{- '\n    union all' if not loop.last }}
+    {%- endfor %}
 
 ),
 
-domestic_recommendations as (
+recommendations as (
 
     select
         'domestic' as certificate_kind,
@@ -55,19 +40,17 @@ domestic_recommendations as (
         || coalesce(improvement_summary_text, improvement_descr_text, 'improvement')
         || coalesce(' (' || indicative_cost || ')', '') as recommendation_line
     from {{ ref('int_recommendations__domestic_unioned') }}
-
-),
-
-non_domestic_recommendations as (
-
+    {%- for kind in ['non_domestic', 'display'] %}
+    union all
     select
-        'non-domestic' as certificate_kind,
+        '{{ kind | replace('_', '-') }}' as certificate_kind,
         certificate_id,
         recommendation_item as item,
         cast(recommendation_item as {{ dbt.type_string() }}) || '. '
         || coalesce(recommendation, 'recommendation')
         || coalesce(' [' || recommendation_code || ']', '') as recommendation_line
-    from {{ ref('int_recommendations__non_domestic_unioned') }}
+    from {{ ref('int_recommendations__' ~ kind ~ '_unioned') }}
+    {%- endfor %}
 
 ),
 
@@ -78,11 +61,7 @@ recommendation_lists as (
         certificate_id,
         count(*) as recommendation_count,
         {{ dbt.listagg("recommendation_line", "'; '", 'order by item') }} as recommendations
-    from (
-        select * from domestic_recommendations
-        union all
-        select * from non_domestic_recommendations
-    ) as recommendations
+    from recommendations
     group by certificate_kind, certificate_id
 
 ),

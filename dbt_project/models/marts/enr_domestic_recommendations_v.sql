@@ -1,36 +1,6 @@
-with
-
-recommendations as (
-
-    select * from {{ ref('int_recommendations__domestic_unioned') }}
-
-),
-
-certificates as (
-
-    select certificate_id from {{ ref('enr_domestic_latest_by_lmk') }}
-
-),
-
-final as (
-
-    select
-        recommendations.certificate_id,
-        recommendations.source_system,
-        recommendations.lmk_key,
-        recommendations.improvement_item,
-        recommendations.lodgement_date,
-        recommendations.improvement_summary_text,
-        recommendations.improvement_descr_text,
-        recommendations.improvement_id,
-        recommendations.improvement_id_text,
-        recommendations.indicative_cost,
-        recommendations.extracted_at,
-        recommendations.load_id
-    from recommendations
-    inner join certificates
-        on recommendations.certificate_id = certificates.certificate_id
-
-)
-
-select * from final
+{#- The recommendations of every current domestic certificate, both sources. -#}
+{{ current_recommendations('domestic', ref('enr_domestic_latest_by_lmk'), [
+    'certificate_id', 'source_system', 'lmk_key', 'improvement_item', 'lodgement_date',
+    'improvement_summary_text', 'improvement_descr_text', 'improvement_id', 'improvement_id_text',
+    'indicative_cost', 'extracted_at', 'load_id',
+]) }}

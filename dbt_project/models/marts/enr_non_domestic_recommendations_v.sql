@@ -1,35 +1,5 @@
-with
-
-recommendations as (
-
-    select * from {{ ref('int_recommendations__non_domestic_unioned') }}
-
-),
-
-certificates as (
-
-    select certificate_id from {{ ref('enr_non_domestic_latest_by_lmk') }}
-
-),
-
-final as (
-
-    select
-        recommendations.certificate_id,
-        recommendations.source_system,
-        recommendations.lmk_key,
-        recommendations.recommendation_item,
-        recommendations.lodgement_date,
-        recommendations.payback_type,
-        recommendations.recommendation_code,
-        recommendations.recommendation,
-        recommendations.co2_impact,
-        recommendations.extracted_at,
-        recommendations.load_id
-    from recommendations
-    inner join certificates
-        on recommendations.certificate_id = certificates.certificate_id
-
-)
-
-select * from final
+{#- The recommendations of every current non-domestic certificate: the v1 API's, and those of the
+    live service's recommendation reports (CEPC-RR). -#}
+{{ current_recommendations(
+    'non_domestic', ref('enr_non_domestic_latest_by_lmk'), building_recommendation_columns()
+) }}

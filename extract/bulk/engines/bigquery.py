@@ -54,9 +54,10 @@ def table_ddl(qualified: str, table: RawTable) -> str:
         f"{c.name} {TYPES[c.data_type]}{'' if c.nullable else ' NOT NULL'}"
         for c in (*table.columns, LOAD_ID, ROW_ID)
     )
+    partition = f"PARTITION BY DATE_TRUNC({PARTITION_COLUMN}, MONTH) " if table.partitioned else ""
     return (
         f"CREATE TABLE IF NOT EXISTS {q(qualified)} ({columns}) "
-        f"PARTITION BY DATE_TRUNC({PARTITION_COLUMN}, MONTH) CLUSTER BY {', '.join(table.clustering)}"
+        f"{partition}CLUSTER BY {', '.join(table.clustering)}"
     )
 
 

@@ -10,10 +10,10 @@ from extract.bulk.archive import Member
 from extract.bulk.download import Link, Remote
 from extract.bulk.origin import BulkName, BulkOrigin, Documents, MemberLoad, check_status
 from extract.errors import ConfigError, SourceDataError
-from extract.kinds import KINDS, Kind
+from extract.kinds import KINDS
 from extract.raw_tables import RawTable
 from extract.settings import Settings
-from extract.sources.mhclg.tables import KEY, SERVED_KINDS, certificates
+from extract.sources.mhclg.tables import KEY, REPORT_KINDS, SERVED_KINDS, certificates, reports
 
 FORMATS = ("json", "csv")
 CREDENTIALS = "EPC_API_TOKEN"
@@ -29,24 +29,26 @@ LIFTED = {
 
 
 def live_name(text: str) -> BulkName:
-    """`domestic`, `domestic-json` → the live full-load file `domestic-json`. Only the JSON files
-    carry the documents `/api/certificate` serves, which is what the raw tables hold."""
+    """`domestic`, `domestic-json` → the live full-load file `domestic-json`;
+    `non-domestic-recommendations` → the recommendation reports of non-domestic certificates. Only
+    the JSON files carry the documents `/api/certificate` serves, which is what the raw tables hold."""
     base, _, fmt = text.rpartition("-")
     if fmt not in FORMATS:
         base, fmt = text, "json"
-    if base.endswith("-recommendations"):
+    kind_name = base.removesuffix("-recommendations")
+    part = "reports" if base != kind_name else "certs"
+    reporting = [k.name for k in REPORT_KINDS]
+    if kind_name not in SERVED_KINDS or (part == "reports" and kind_name not in reporting):
         raise ConfigError(
-            f"bulk file {text}: recommendation reports are not landed by the API path either; "
-            "load the certificates (domestic, non-domestic, display)"
+            f"unknown live bulk file {text!r}: use domestic, non-domestic or display, or "
+            + " or ".join(f"{k}-recommendations" for k in reporting)
         )
-    if base not in SERVED_KINDS:
-        raise ConfigError(f"unknown live bulk file {text!r}: use domestic, non-domestic or display")
     if fmt == "csv":
         raise ConfigError(
             f"bulk file {text}: the CSV full load lacks the certificate documents the raw tables "
             f"hold; use {base}-json"
         )
-    return BulkName(f"{base}-{fmt}", KINDS[base])
+    return BulkName(f"{base}-{fmt}", KINDS[kind_name], part)
 
 
 class LiveOrigin(BulkOrigin):
@@ -92,18 +94,19 @@ class LiveOrigin(BulkOrigin):
             )
         return Link(location, None, presigned=True)
 
-    def tables(self, kind: Kind) -> tuple[RawTable, ...]:
-        return (certificates(kind),)
+    def tables(self, file: BulkName) -> tuple[RawTable, ...]:
+        return (reports(file.kind) if file.part == "reports" else certificates(file.kind),)
 
-    def members(self, archive: zipfile.ZipFile, label: str) -> list[Member]:
-        """`certificates-YYYY.jsonl` members, year by year."""
+    def members(self, archive: zipfile.ZipFile, file: BulkName, label: str) -> list[Member]:
+        """`certificates-YYYY.jsonl` (`recommendations-YYYY.jsonl`) members, year by year."""
+        stem = "recommendations" if file.part == "reports" else "certificates"
         names = sorted(
-            i.filename for i in archive.infolist() if i.filename.rpartition("/")[2].startswith("certificates")
+            i.filename for i in archive.infolist() if i.filename.rpartition("/")[2].startswith(stem)
             and i.filename.endswith(".jsonl")
         )  # fmt: skip
         if not names:
-            raise SourceDataError(f"{label}: the zip holds no certificates-YYYY.jsonl")
-        return [Member(n, "certs") for n in names]
+            raise SourceDataError(f"{label}: the zip holds no {stem}-YYYY.jsonl")
+        return [Member(n, file.part) for n in names]
 
-    def load_of(self, archive: zipfile.ZipFile, member: Member, kind: Kind, label: str) -> MemberLoad:
-        return Documents(certificates(kind), KEY, "document", LIFTED)
+    def load_of(self, archive: zipfile.ZipFile, member: Member, file: BulkName, label: str) -> MemberLoad:
+        return Documents(self.tables(file)[0], KEY, "document", LIFTED)

@@ -129,5 +129,31 @@ class MhclgApi:
             body = response.json()
         return checked_list(body, "data", where, "certificateNumber")
 
+    def code_names(self) -> list[str]:
+        """The names of the service's code tables (`/api/codes`)."""
+        where = "codes"
+        with self._errors(where):
+            body = self._rest.get("api/codes", hooks={"response": [CHECKS.allow_not_found]}).json()
+        names = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise SourceDataError(f"{where}: the response has no `data` list of code names")
+        return names
+
+    def code_table(self, code: str) -> list[Row]:
+        """The rows of one code table (`/api/codes/info?code=…`): `{key, values: [{value,
+        schemaVersion, assessmentType}]}` per key; none when the service has no rows (404)."""
+        where = f"codes of {code}"
+        with self._errors(where):
+            response = self._rest.get(
+                "api/codes/info", params={"code": code}, hooks={"response": [CHECKS.allow_not_found]}
+            )
+            if response.status_code == 404:
+                return []
+            body = response.json()
+        keys = checked_list(body, "data", where, "key")
+        if not all(isinstance(k.get("values"), list) for k in keys):
+            raise SourceDataError(f"{where}: a key has no `values` list")
+        return keys
+
     def _errors(self, where: str) -> TranslateErrors:
         return TranslateErrors(where, self.base_url, self.attempts)

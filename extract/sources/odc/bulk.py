@@ -18,7 +18,7 @@ from extract.errors import ConfigError, SourceDataError
 from extract.kinds import KINDS, Kind
 from extract.raw_tables import RawTable
 from extract.settings import Settings
-from extract.sources.odc.tables import SERVED_KINDS, certificates, recommendations
+from extract.sources.odc.tables import certificates, recommendations
 
 KEY_COLUMN = "LMK_KEY"
 LIFTED = {"lodgement_date": "LODGEMENT_DATE", "postcode": "POSTCODE", "uprn": "UPRN"}
@@ -37,8 +37,6 @@ def v1_kind(name: str) -> Kind:
     stem = name.removeprefix("all-")
     for kind in ("non-domestic", "domestic", "display"):
         if stem.startswith(f"{kind}-") and name.endswith(".zip"):
-            if kind not in SERVED_KINDS:
-                raise ConfigError(f"bulk file {name}: the v1 {kind} files have no raw table here")
             return KINDS[kind]
     raise ConfigError(
         f"bulk file {name!r} is not a v1 bulk file name: use e.g. all-domestic-certificates.zip, "
@@ -96,10 +94,10 @@ class V1Origin(BulkOrigin):
     def link(self, name: str) -> Link:
         return Link(f"{self.root}/files/{name}", self.auth)
 
-    def tables(self, kind: Kind) -> tuple[RawTable, ...]:
-        return certificates(kind), recommendations(kind)
+    def tables(self, file: BulkName) -> tuple[RawTable, ...]:
+        return certificates(file.kind), recommendations(file.kind)
 
-    def members(self, archive: zipfile.ZipFile, label: str) -> list[Member]:
+    def members(self, archive: zipfile.ZipFile, file: BulkName, label: str) -> list[Member]:
         """`[folder/]certificates.csv` then `[folder/]recommendations.csv`, folder by folder, so a
         folder's recommendations find their certificates loaded."""
         found: dict[str, dict[str, str]] = {}
@@ -114,7 +112,8 @@ class V1Origin(BulkOrigin):
             Member(found[f][base], part) for f in sorted(found) for base, part in order if base in found[f]
         ]
 
-    def load_of(self, archive: zipfile.ZipFile, member: Member, kind: Kind, label: str) -> MemberLoad:
+    def load_of(self, archive: zipfile.ZipFile, member: Member, file: BulkName, label: str) -> MemberLoad:
+        kind = file.kind
         header = tuple(csv_header(archive, member.path, label))
         require(header, (KEY_COLUMN,), label)
         keys = {h: api_name(h) for h in header}

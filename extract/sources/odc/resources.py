@@ -21,6 +21,7 @@ from extract.concurrency import bounded_map
 from extract.landing import Batch
 from extract.pipeline import schema_name
 from extract.progress import UnitStats
+from extract.raw_tables import RawTable
 from extract.sources.base import Landing
 from extract.sources.odc.client import OdcApi, Row
 from extract.sources.odc.tables import KEY, NAME
@@ -39,31 +40,29 @@ class Parent:
 PARENT_COLUMNS = (KEY, "lodgement_date", "postcode", "uprn")  # as landed, in Parent's order
 
 
-def certificate_batch(rows: Sequence[Row], extracted_at: datetime) -> Batch:
+def certificate_batch(table: RawTable, rows: Sequence[Row], extracted_at: datetime) -> Batch:
     """v1 certificate rows → landing batch keyed by `lmk_key`."""
-    return Batch(
-        key=KEY,
-        keys=[r["lmk-key"] for r in rows],
-        dates=[r.get("lodgement-date") or None for r in rows],
-        postcodes=[r.get("postcode") or None for r in rows],
-        uprns=[r.get("uprn") or None for r in rows],
-        payloads=[orjson.dumps(r) for r in rows],
-        extracted_at=extracted_at,
-    )
+    values = {
+        KEY: [r["lmk-key"] for r in rows],
+        "lodgement_date": [r.get("lodgement-date") or None for r in rows],
+        "postcode": [r.get("postcode") or None for r in rows],
+        "uprn": [r.get("uprn") or None for r in rows],
+    }
+    return Batch(table, values, {"payload": [orjson.dumps(r) for r in rows]}, extracted_at)
 
 
-def recommendation_batch(parent: Parent, rows: Sequence[Row], extracted_at: datetime) -> Batch:
+def recommendation_batch(
+    table: RawTable, parent: Parent, rows: Sequence[Row], extracted_at: datetime
+) -> Batch:
     """A certificate's v1 recommendation rows → landing batch, one row per recommendation."""
     n = len(rows)
-    return Batch(
-        key=KEY,
-        keys=[parent.key] * n,
-        dates=[parent.lodgement_date] * n,
-        postcodes=[parent.postcode] * n,
-        uprns=[parent.uprn] * n,
-        payloads=[orjson.dumps(r) for r in rows],
-        extracted_at=extracted_at,
-    )
+    values = {
+        KEY: [parent.key] * n,
+        "lodgement_date": [parent.lodgement_date] * n,
+        "postcode": [parent.postcode] * n,
+        "uprn": [parent.uprn] * n,
+    }
+    return Batch(table, values, {"payload": [orjson.dumps(r) for r in rows]}, extracted_at)
 
 
 @dlt.source(name=schema_name(NAME), max_table_nesting=0)
@@ -92,7 +91,7 @@ def odc_source(
             rows = [r for r in page if r["lmk-key"] not in seen and not seen.add(r["lmk-key"])]
             stats.add(len(rows))
             if rows:
-                yield emit(certificate_batch(rows, extracted_at))
+                yield emit(certificate_batch(unit.table, rows, extracted_at))
 
     def recommendations() -> Iterator[Any]:
         for parents in pages:
@@ -100,7 +99,7 @@ def odc_source(
             for parent, rows in bounded_map(fetch, parents, max_concurrency):
                 stats.add(len(rows))
                 if rows:
-                    yield emit(recommendation_batch(parent, rows, extracted_at))
+                    yield emit(recommendation_batch(unit.table, parent, rows, extracted_at))
 
     # Certificates: delete-insert on the key, so rows already loaded for these keys are replaced.
     # A merge key rather than a primary key: keys are unique within a load already (`seen`), and

@@ -7,7 +7,8 @@ from extract.raw_tables import RawTable, certificates_table
 
 NAME = "odc"
 KEY = "lmk_key"
-SERVED_KINDS = ("domestic", "non-domestic")  # the v1 display search is not extracted
+SERVED_KINDS = ("domestic", "non-domestic")  # by the API; the v1 display search is not extracted
+BULK_KINDS = ("domestic", "non-domestic", "display")  # display from the bulk files
 
 
 def certificates(kind: Kind) -> RawTable:
@@ -21,4 +22,4 @@ def recommendations(kind: Kind) -> RawTable:
     return RawTable(f"{kind.slug}_recommendations_raw_json", KEY)
 
 
-TABLES = tuple(t for name in SERVED_KINDS for t in (certificates(KINDS[name]), recommendations(KINDS[name])))
+TABLES = tuple(t for name in BULK_KINDS for t in (certificates(KINDS[name]), recommendations(KINDS[name])))

@@ -59,6 +59,10 @@ brackets):
   `…/info` → `{"data": {"fileSize", "lastUpdated"}}` (the spec's names; one stored version of the
   code returns `lastModified`). The files are remade on the 1st of `today`'s month at 00:31:19 UTC and
   hold the certificates registered before then, in their current state (exports.py).
+- Code tables (codes.py): `/api/codes` lists the 17 code names; `/api/codes/info?code=…[&key=…]
+  [&schemaVersion=…]` groups the real lookup rows by key; nothing matching (an unknown code, a
+  missing or empty parameter) is a 404 "No codes could be found for that query", an answer api.yml
+  does not document but the code gives.
 - Unknown `/api` paths: 404 `{"error": "Not found"}`; an unknown file: 404 `{"error": "File not found"}`.
 
 Test controls, as in the v1 double: `add_fault(...)` scripts failures (a status, with a JSON error
@@ -88,7 +92,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import orjson
 
-from tests.doubles.mhclg import exports
+from tests.doubles.mhclg import codes, exports
 from tests.doubles.mhclg.dataset import CONSTITUENCIES, COUNCILS, Certificate, Dataset, search_summary
 from tests.doubles.served import Fault, QuietServer, ServedDouble
 
@@ -109,6 +113,7 @@ MESSAGES = {
     "no_events": "No audit logs could be found for that query",
     "not_found": "Certificate not found",
     "file_not_found": "File not found",
+    "codes_not_found": "No codes could be found for that query",
 }
 UK_POSTCODE = re.compile(
     r"^(([Gg][Ii][Rr]\s?0[Aa]{2})|((([A-Za-z][0-9]{1,2})|([A-Za-z][A-Ha-hJ-Yj-y][0-9]{1,2})|"
@@ -316,6 +321,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._certificate(double, query, fault)
         elif parts == ["api", "deltas"]:
             self._json(200, {"data": deltas(double, query)}, fault=fault)
+        elif parts == ["api", "codes"]:
+            self._json(200, {"data": codes.names()}, fault=fault)
+        elif parts == ["api", "codes", "info"]:
+            self._codes_info(query, fault)
         elif len(parts) in (4, 5) and parts[:2] == ["api", "files"]:
             self._file(double, parts[2:], fault)
         else:
@@ -331,6 +340,14 @@ class _Handler(BaseHTTPRequestHandler):
         if document is None:
             raise ApiError(404, MESSAGES["not_found"])
         self._json(200, {"data": document}, fault=fault)
+
+    def _codes_info(self, query: dict, fault: Fault | None) -> None:
+        """A parameter sent empty filters on `''` (truthy in the service's Ruby): no match, 404."""
+        first = {name: values[-1] for name, values in query.items()}
+        found = codes.info(first.get("code", ""), first.get("key"), first.get("schemaVersion"))
+        if not found:
+            raise ApiError(404, MESSAGES["codes_not_found"])
+        self._json(200, {"data": found}, fault=fault)
 
     def _file(self, double: MhclgDouble, rest: list[str], fault: Fault | None) -> None:
         name = f"{rest[0]}-{rest[1]}"

@@ -1,3 +1,6 @@
-{#- The live service's domestic certificates, typed and cleaned by the same column definitions as
-    the v1 API's (certificate_columns). -#}
-{{ typed_certificates('domestic', ref('base_mhclg__domestic_certificates')) }}
+{#- The live service's domestic certificates: coded fields decoded by the service's code tables
+    (the v1 API's words where it worded them), then typed and cleaned by the same column definitions
+    as the v1 API's (certificate_columns). -#}
+{{ decoded_certificates(
+    'domestic', ref('base_mhclg__domestic_certificates'), ref('base_mhclg__codes'), ref('mhclg_v1_wording')
+) }}

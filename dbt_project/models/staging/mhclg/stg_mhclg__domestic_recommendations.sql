@@ -1,13 +1,18 @@
-{#- The live service's domestic recommendations, typed and cleaned: it keeps them inside the
-    certificate document, one element of `suggested_improvements` each, so this model reads the
-    certificates' raw table (beside base_mhclg__domestic_certificates: a documented exception to
-    one model per source table). -#}
+{#- The live service's domestic recommendations in the v1 API's columns, typed and cleaned: the
+    texts the document writes, else the labels of the improvement's number in the service's code
+    tables (improvement_summary, improvement_description) for the document's schema version. -#}
 
 with
 
 source as (
 
-    select * from {{ epc_source('mhclg', 'mhclg_domestic_raw_json') }}
+    select * from {{ ref('base_mhclg__domestic_recommendations') }}
+
+),
+
+labels as (
+
+    {{ code_labels(ref('base_mhclg__codes'), ref('mhclg_v1_wording')) | indent(4) }}
 
 ),
 
@@ -15,27 +20,40 @@ renamed as (
 
     select
         -- keys
-        certificates.certificate_number as certificate_id,
-        'mhclg' as source_system,
-        cast(null as {{ dbt.type_string() }}) as lmk_key,
-        {{ to_int(mhclg_value('element', '$.sequence')) }} as improvement_item,
+        source.certificate_id,
+        source.source_system,
+        source.lmk_key,
+        {{ to_int('source.improvement_item') }} as improvement_item,
 
         -- dates
-        certificates.lodgement_date,
+        source.lodgement_date,
 
         -- descriptions
-        cast(null as {{ dbt.type_string() }}) as improvement_summary_text,
-        {{ clean_text(mhclg_value('element', '$.improvement_description')) }} as improvement_descr_text,
-        {{ to_int(mhclg_value('element', '$.improvement_details.improvement_number')) }} as improvement_id,
+        {{ clean_text('coalesce(source.improvement_summary_text, summary_label.label)') }}
+            as improvement_summary_text,
+        {{ clean_text('coalesce(source.improvement_descr_text, description_label.label)') }}
+            as improvement_descr_text,
+        {{ to_int('source.improvement_id') }} as improvement_id,
         cast(null as {{ dbt.type_string() }}) as improvement_id_text,
-        {{ clean_text(mhclg_value('element', '$.indicative_cost')) }} as indicative_cost,
+        {{ clean_text('source.indicative_cost') }} as indicative_cost,
 
         -- load
-        certificates.extracted_at,
-        certificates._dlt_load_id as load_id
+        source.extracted_at,
+        source.load_id
 
-    from source as certificates
-    {{ json_array_elements('certificates.payload', '$.suggested_improvements') }}
+    from source
+    left join labels as summary_label
+        on
+            summary_label.code = 'improvement_summary'
+            and source.improvement_id = summary_label.key
+            and source.schema_type = summary_label.schema_version
+            and source.assessment_type = summary_label.assessment_type
+    left join labels as description_label
+        on
+            description_label.code = 'improvement_description'
+            and source.improvement_id = description_label.key
+            and source.schema_type = description_label.schema_version
+            and source.assessment_type = description_label.assessment_type
 
 )
 
