@@ -102,6 +102,11 @@ def run_bulk(settings: Settings, names: str, dry_run: bool = False) -> int:
             event(f"plan bulk {name}: {status}", file=name, status=status)
         return 0
     results = runner.run()
+    # the reference data a source's records need beside them (the live service's code tables),
+    # refreshed when stale as on an API run: a warehouse filled from bulk files decodes alike
+    references = Runner(settings, [], [])
+    if references.units:
+        references.run()
     print(f"{'file':<44}{'state':<9}{'rows':>11}  tables")
     for r in results:
         tables = ", ".join(f"{t} {n}" for t, n in r.rows.items())

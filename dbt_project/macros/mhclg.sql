@@ -289,7 +289,8 @@
 
 
 {#- The select list of a live-service base model: the same columns, in the same order, as the v1
-    base model of the kind, then the document's assessment type (which the code tables need). -#}
+    base model of the kind, then the document's assessment type (which the code tables need) and
+    the recommendation report it points to. -#}
 {% macro mhclg_base_columns(kind, doc) -%}
     {%- set fields = mhclg_fields(kind, doc) -%}
         certificate_number as certificate_id,
@@ -305,7 +306,8 @@
     {%- for key in epc_payload_keys(kind) %}
         {{ fields.get(key, 'cast(null as ' ~ dbt.type_string() ~ ')') }} as {{ key | replace('-', '_') }},
     {%- endfor %}
-        {{ mhclg_value(doc, '$.assessment_type') }} as assessment_type
+        {{ mhclg_value(doc, '$.assessment_type') }} as assessment_type,
+        related_certificate_number
 {%- endmacro %}
 
 

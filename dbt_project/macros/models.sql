@@ -267,16 +267,37 @@ select * from renamed
 
 
 {#- The recommendations of the live service's reports (CEPC-RR, DEC-RR) of `kind`, in the v1 API's
-    shape: one row per recommendation, under the certificate the report belongs to, numbered 1..n
-    across the short, medium, long and other payback lists in that order (as the register's open
-    data numbered them). Reports that name no certificate are left out. -#}
+    shape: one row per recommendation, under the certificate the report belongs to (the one the
+    report names, else the one naming the report: DEC-RR reports may not point back), numbered
+    1..n across the short, medium, long and other payback lists in that order (as the register's
+    open data numbered them). A report no certificate can be found for is left out. -#}
 {% macro report_recommendations(kind) -%}
 with
 
-source as (
+reports as (
 
-    select * from {{ epc_source('mhclg', 'mhclg_' ~ kind ~ '_reports_raw_json') }}
+    select * from {{ ref('base_mhclg__' ~ kind ~ '_reports') }}
+
+),
+
+certificates as (
+
+    select
+        certificate_id,
+        related_certificate_number
+    from {{ ref('base_mhclg__' ~ kind ~ '_certificates') }}
     where related_certificate_number is not null
+
+),
+
+filed as (
+
+    select
+        reports.*,
+        coalesce(reports.related_certificate_number, certificates.certificate_id) as parent_number
+    from reports
+    left join certificates
+        on reports.certificate_number = certificates.related_certificate_number
 
 ),
 
@@ -284,16 +305,17 @@ listed as (
     {%- for payback in ['short', 'medium', 'long', 'other'] %}
 
     select
-        reports.related_certificate_number,
-        reports.lodgement_date,
-        reports.extracted_at,
-        reports._dlt_load_id,
+        filed.parent_number,
+        filed.lodgement_date,
+        filed.extracted_at,
+        filed.load_id,
         '{{ payback }}' as payback_type,
         {{ loop.index }} as payback_order,
         position_in_list,
         element
-    from source as reports
-    {{ json_array_elements('reports.payload', '$.' ~ payback ~ '_payback', position='position_in_list') }}
+    from filed
+    {{ json_array_elements('filed.payload', '$.' ~ payback ~ '_payback', position='position_in_list') }}
+    where filed.parent_number is not null
     {{- '\n    union all' if not loop.last }}
     {%- endfor %}
 
@@ -303,11 +325,11 @@ renamed as (
 
     select
         -- keys
-        related_certificate_number as certificate_id,
+        parent_number as certificate_id,
         'mhclg' as source_system,
         cast(null as {{ dbt.type_string() }}) as lmk_key,
         cast(row_number() over (
-            partition by related_certificate_number order by payback_order, position_in_list
+            partition by parent_number order by payback_order, position_in_list
         ) as {{ dbt.type_int() }}) as recommendation_item,
 
         -- dates
@@ -321,7 +343,7 @@ renamed as (
 
         -- load
         extracted_at,
-        _dlt_load_id as load_id
+        load_id
 
     from listed
 

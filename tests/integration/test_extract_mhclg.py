@@ -762,3 +762,60 @@ def test_a_month_without_certificates_is_done_with_no_rows_and_no_file(
     api.clear()
     assert extract("--kinds", "display", *JANUARY).code == 0
     assert api.log == []
+
+
+# === the code tables ===================================================================================
+def code_requests(log: list[Logged]) -> list[Logged]:
+    return [e for e in log if e.path in ("/api/codes", "/api/codes/info")]
+
+
+def test_the_code_tables_land_whole_and_are_refreshed_only_when_older_than_their_age(
+    extract, api: MhclgDouble, env, warehouse: Warehouse
+) -> None:
+    """One request for the names and one per table: a few dozen requests a week at most."""
+    assert extract("--kinds", "domestic", *JANUARY).code == 0
+    names = codes.names()
+    asked = code_requests(api.log)
+    assert [e.path for e in asked] == ["/api/codes"] + ["/api/codes/info"] * len(names)
+    assert sorted(e.query["code"][0] for e in asked[1:]) == names and len(asked) <= 20
+    landed = warehouse.query(
+        "select code, key, schema_version, assessment_type, value from {ds}.mhclg_codes_raw_json"
+    )
+    assert sorted(landed) == sorted(tuple(r.values()) for r in codes.rows())
+    data_dir = Path(env["DATA_DIR"])
+    assert (
+        json.loads((bucket(data_dir) / "state/dame_epc/mhclg/codes/codes.json").read_text())["rows"]
+        == CODE_ROWS
+    )
+    assert len(ndjson_rows(bucket(data_dir) / "epc/json/codes/mhclg_codes_raw_json.jsonl.gz")) == CODE_ROWS
+
+    api.clear()  # fresh: a run the same week asks for none
+    assert extract("--kinds", "domestic", *JANUARY).code == 0
+    assert code_requests(api.log) == []
+
+    api.clear()  # CODES_MAX_AGE_DAYS=0: every run refreshes, replacing the tables whole
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CODES_MAX_AGE_DAYS", "0")
+        assert extract("--kinds", "domestic", *JANUARY).code == 0
+    assert len(code_requests(api.log)) == len(names) + 1
+    assert warehouse.count("mhclg_codes_raw_json") == CODE_ROWS
+
+
+def test_code_tables_older_than_their_age_are_fetched_again(extract, api: MhclgDouble, env) -> None:
+    from extract.runner import Runner
+    from extract.settings import load_settings
+    from extract.sources.registry import SOURCES
+
+    assert extract("--kinds", "domestic", *JANUARY).code == 0
+    settings = load_settings(sources=SOURCES)
+    for days, asked in ((6, 0), (7, len(codes.names()) + 1)):
+        api.clear()
+        later = date.today() + timedelta(days=days)
+        Runner(settings, [], [], today=later).run()  # only the code tables: no kind, no month
+        assert len(code_requests(api.log)) == asked, days
+
+
+def test_a_bulk_load_lands_the_code_tables_too(extract, api: MhclgDouble, env, warehouse: Warehouse) -> None:
+    """A warehouse filled from the full loads decodes like one filled through the API."""
+    assert extract("--source", "mhclg", "--bulk", "domestic").code == 0
+    assert warehouse.count("mhclg_codes_raw_json") == CODE_ROWS

@@ -1,0 +1,33 @@
+{#- The live service's CEPC-RR recommendation reports as landed: the report document, and the
+    certificate it names (DEC-RR reports may name none). -#}
+
+with
+
+source as (
+
+    select * from {{ epc_source('mhclg', 'mhclg_non_domestic_reports_raw_json') }}
+
+),
+
+renamed as (
+
+    select
+        -- keys
+        certificate_number,
+        related_certificate_number,
+
+        -- dates
+        lodgement_date,
+
+        -- the report document
+        payload,
+
+        -- load
+        extracted_at,
+        _dlt_load_id as load_id
+
+    from source
+
+)
+
+select * from renamed
