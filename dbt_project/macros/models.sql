@@ -132,7 +132,7 @@ select * from final
     decoded into their labels (the v1 API's words where it worded them, else the service's) for
     the document's schema version and assessment type, then typed and cleaned by the kind's column
     definitions. A code without a label is NULL (a test counts them per field). -#}
-{% macro decoded_certificates(kind, base_model, codes_model, wording_model) -%}
+{% macro decoded_certificates(kind, base_model, labels_model) -%}
 {%- set coded = mhclg_coded_fields(kind) -%}
 with
 
@@ -144,7 +144,7 @@ source as (
 
 labels as (
 
-    {{ code_labels(codes_model, wording_model) | indent(4) }}
+    select * from {{ labels_model }}
 
 ),
 
@@ -172,23 +172,6 @@ renamed as (
 )
 
 select * from renamed
-{%- endmacro %}
-
-
-{#- The service's code labels, in the v1 API's words where it worded them differently. -#}
-{% macro code_labels(codes_model, wording_model) -%}
-select
-    codes.code,
-    codes.key,
-    codes.schema_version,
-    codes.assessment_type,
-    coalesce(wording.value, codes.value) as label
-from {{ codes_model }} as codes
-left join {{ wording_model }} as wording
-    on
-        codes.code = wording.code
-        and codes.assessment_type = wording.assessment_type
-        and codes.key = wording.key
 {%- endmacro %}
 
 
@@ -311,7 +294,7 @@ listed as (
         filed.load_id,
         '{{ payback }}' as payback_type,
         {{ loop.index }} as payback_order,
-        position_in_list,
+        position_in_list as element_position,
         element
     from filed
     {{ json_array_elements('filed.payload', '$.' ~ payback ~ '_payback', position='position_in_list') }}
@@ -329,7 +312,7 @@ renamed as (
         'mhclg' as source_system,
         cast(null as {{ dbt.type_string() }}) as lmk_key,
         cast(row_number() over (
-            partition by parent_number order by payback_order, position_in_list
+            partition by parent_number order by payback_order, element_position
         ) as {{ dbt.type_int() }}) as recommendation_item,
 
         -- dates

@@ -342,8 +342,12 @@ def test_live_domestic_recommendations_carry_their_text(built):
     lacks a text only where its document gives neither (as some official samples do)."""
     _, live, _, warehouse, _ = built
     labels = expected_labels()
+    # a certificate an earlier test of the module removed through the change feed has no marts rows
+    current = {r[0] for r in warehouse.query("select certificate_id from {ds}.enr_domestic_certificates_v")}
     expected = {}
     for number, doc in documents(live, "domestic").items():
+        if number not in current:
+            continue
         for element in doc.get("suggested_improvements") or []:
             texts = element.get("improvement_details", {}).get("improvement_texts", {})
             code = element.get("improvement_details", {}).get("improvement_number")

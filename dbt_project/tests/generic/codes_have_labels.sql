@@ -4,14 +4,13 @@
     schema version or code shows here before anyone misses it in the marts. Construction years (as
     some schemas write the age band) are not codes. -#}
 {% test codes_have_labels(model, base_model, kind) %}
-{%- set labels = code_labels(ref('base_mhclg__codes'), ref('mhclg_v1_wording')) -%}
 {%- set coded = mhclg_coded_fields(kind) -%}
 
 with
 
 labels as (
 
-    {{ labels | indent(4) }}
+    select * from {{ ref('stg_mhclg__code_labels') }}
 
 ),
 

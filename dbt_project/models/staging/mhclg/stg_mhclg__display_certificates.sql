@@ -2,5 +2,5 @@
     (the v1 API's words where it worded them), then typed and cleaned by the same column definitions
     as the v1 API's (certificate_columns). -#}
 {{ decoded_certificates(
-    'display', ref('base_mhclg__display_certificates'), ref('base_mhclg__codes'), ref('mhclg_v1_wording')
+    'display', ref('base_mhclg__display_certificates'), ref('stg_mhclg__code_labels')
 ) }}

@@ -12,7 +12,7 @@ source as (
 
 labels as (
 
-    {{ code_labels(ref('base_mhclg__codes'), ref('mhclg_v1_wording')) | indent(4) }}
+    select * from {{ ref('stg_mhclg__code_labels') }}
 
 ),
 
