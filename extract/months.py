@@ -1,16 +1,24 @@
-"""Calendar months as `YYYY-MM`: parsing, ranges and the current month."""
+"""Calendar months as `YYYY-MM`: parsing, ranges and the current month; the register's today."""
 
 from __future__ import annotations
 
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from extract.errors import ConfigError
 
 FIRST_MONTH = "2008-01"  # the register's open data starts in 2008
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+REGISTER_TIME_ZONE = ZoneInfo("Europe/London")
+
+
+def register_today() -> date:
+    """The register's date now: its day turns at midnight in London, whatever the machine's zone
+    (read from the wall clock, so a process under libfaketime sees the day it is given)."""
+    return datetime.now(REGISTER_TIME_ZONE).date()
 
 
 @dataclass(frozen=True, order=True)
@@ -27,8 +35,8 @@ class Month:
 
     @classmethod
     def current(cls, today: date | None = None) -> Month:
-        today = today or datetime.now(UTC).date()
-        return cls(today.year, today.month)
+        day = today or register_today()
+        return cls(day.year, day.month)
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -45,6 +53,15 @@ class Month:
     @property
     def last_day(self) -> date:
         return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    def days(self, through: date | None = None) -> list[date]:
+        """The month's days, up to `through` if given."""
+        last = min(self.last_day, through) if through else self.last_day
+        return [self.first_day + timedelta(n) for n in range((last - self.first_day).days + 1)]
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        return cls(day.year, day.month)
 
     def next(self) -> Month:
         return Month(self.year + 1, 1) if self.month == 12 else Month(self.year, self.month + 1)

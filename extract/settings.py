@@ -66,6 +66,7 @@ class Settings:
     region: str = "europe-west2"
     rate_limit: tuple[int, float] = (6000, 300.0)
     codes_max_age_days: int = 7
+    lookback_days: int = 7
 
     @property
     def pipelines_dir(self) -> Path:
@@ -241,4 +242,5 @@ def load_settings(
         codes_max_age_days=int(
             lookup.number("CODES_MAX_AGE_DAYS", "sources.epc.codes_max_age_days", 7, 0, 3650)
         ),
+        lookback_days=int(lookup.number("LOOKBACK_DAYS", "sources.epc.lookback_days", 7, 0, 366)),
     )

@@ -12,6 +12,7 @@ import collections
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from dlt.sources.helpers.requests import Client
@@ -103,15 +104,41 @@ class RateLimiter:
             self._changed.notify_all()
 
 
-class LimitedAdapter(HTTPAdapter):
-    """Takes a limiter slot for every request sent, retries included: dlt's retries re-send the
-    prepared request beneath auth and hooks, so only the transport sees each one."""
+class RequestCounts:
+    """Requests sent, retries included, by URL path: what the run summary and the audit report."""
 
-    def __init__(self, limiter: RateLimiter, pool_size: int) -> None:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: collections.Counter[str] = collections.Counter()
+
+    def add(self, url: str) -> None:
+        path = urlsplit(url).path
+        with self._lock:
+            self._counts[path] += 1
+
+    def by_path(self) -> dict[str, int]:
+        with self._lock:
+            return dict(sorted(self._counts.items()))
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
+
+class LimitedAdapter(HTTPAdapter):
+    """Counts every request sent and, with a `limiter`, takes a slot for it, retries included:
+    dlt's retries re-send the prepared request beneath auth and hooks, so only the transport sees
+    each one."""
+
+    def __init__(self, limiter: RateLimiter | None, pool_size: int, counts: RequestCounts) -> None:
         super().__init__(pool_connections=1, pool_maxsize=pool_size)
-        self.limiter = limiter
+        self.limiter, self.counts = limiter, counts
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self.counts.add(request.url or "")
+        if self.limiter is None:
+            return super().send(request, *args, **kwargs)
         self.limiter.acquire()
         try:
             return super().send(request, *args, **kwargs)

@@ -7,13 +7,14 @@ line in `registry.py`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar, Protocol
 
 from dlt.extract.source import DltSource
 
 from extract.bulk.origin import BulkOrigin
-from extract.checkpoints import Unit
+from extract.checkpoints import Unit, Work
 from extract.concurrency import Prefetcher
 from extract.kinds import Kind
 from extract.landing import Batch
@@ -25,6 +26,15 @@ from extract.settings import Settings
 
 Page = list[Any]
 Landing = Callable[[str, Batch], None]  # sees every batch on its way to dlt, with its table
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """What a unit's resources consume on this run: `pages`, and, where they are known before
+    fetching, the `keys` it is about to fetch (recorded as pending in a ledger)."""
+
+    pages: Iterable[Page]
+    keys: tuple[str, ...] = ()
 
 
 class Source(Protocol):
@@ -45,11 +55,15 @@ class Source(Protocol):
     def open(self) -> None:
         """Makes the API client (after the plan, before the first request)."""
 
-    def search(self, unit: Unit) -> Iterator[Page] | None:
+    def search(self, unit: Unit, work: Work) -> Iterator[Page] | None:
         """The unit's search pages, fetched ahead by the runner; None for units without search."""
 
-    def pages(self, unit: Unit, ahead: Prefetcher, warehouse: Warehouse) -> Iterable[Page]:
-        """What the unit's resources consume: its prefetched search pages, or what it fetches."""
+    def pages(self, unit: Unit, work: Work, ahead: Prefetcher, warehouse: Warehouse) -> Fetch:
+        """What the unit's resources consume: its prefetched search pages (for a unit tracked by
+        day, only what is not landed yet), or what it fetches."""
+
+    def requests_sent(self) -> dict[str, int]:
+        """Requests sent so far (retries included), by URL path."""
 
     def resources(
         self, unit: Unit, stats: UnitStats, pages: Iterable[Page], item_format: str, landing: Landing

@@ -20,12 +20,12 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from extract.months import Month
+from extract.months import Month, register_today
 from tests.doubles.mhclg import Dataset, Logged, MhclgDouble, codes
 from tests.support import FOREIGN_ENV, LOOPBACK_ENV, ROOT, Result, Warehouse, ndjson_rows, run_subprocess
 
@@ -68,6 +68,12 @@ def landed_file(data_dir: Path, kind: str, month: str, table: str | None = None)
 
 def state(data_dir: Path, kind: str, month: str, part: str = "certs") -> Path:
     return bucket(data_dir) / f"state/dame_epc/mhclg/{kind}/{month.replace('-', '')}/{part}.json"
+
+
+def searched(data_dir: Path, kind: str, month: str, part: str = "certs") -> dict[str, str]:
+    """The checkpoint's registration days searched, each with the newest day the run could see."""
+    path = state(data_dir, kind, month, part)
+    return json.loads(path.read_text())["searched"] if path.exists() else {}
 
 
 def searches(log: list[Logged], kind: str | None = None) -> list[Logged]:
@@ -485,7 +491,10 @@ def test_windows_stop_at_yesterday_and_months_after_today_send_nothing(clean: Ru
         Month(2025, 2): clean.data.count("display", date(2025, 2, 1), date(2025, 2, 9)),
         Month(2025, 3): 0,
     }
-    assert not state(tmp_path / "clipped", "display", "2025-02").exists()  # "today"'s month stays open
+    # the days the service answered for are recorded, each as seen up to the 9th; March is untouched
+    through = {str(d): "2025-02-09" for d in days(date(2025, 2, 1), date(2025, 2, 9))}
+    assert searched(tmp_path / "clipped", "display", "2025-02") == through
+    assert searched(tmp_path / "clipped", "deltas", "2025-02", "deltas") == through
     assert not state(tmp_path / "clipped", "display", "2025-03").exists()
 
 
@@ -500,7 +509,7 @@ def test_a_month_after_this_one_is_refused_before_any_request(extract, api: Mhcl
 def test_this_month_is_searched_up_to_yesterday_and_left_open(
     extract, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
 ) -> None:
-    today = datetime.now(UTC).date()
+    today = register_today()
     current, yesterday = Month.current(today), today - timedelta(1)
     data = Dataset(seed=5, start=current.first_day - timedelta(3), end=today + timedelta(2),
                    per_day={"domestic": 0, "non-domestic": 0, "display": 2}, delta_rate=0.3)  # fmt: skip
@@ -518,7 +527,10 @@ def test_this_month_is_searched_up_to_yesterday_and_left_open(
     warehouse = Warehouse(Path(env["DATA_DIR"]))
     expected = data.count("display", current.first_day, yesterday)
     assert warehouse.count(TABLES["display"], str(current)) == expected
-    assert not state(Path(env["DATA_DIR"]), "display", str(current)).exists()  # fetched again next run
+    # every day up to yesterday is recorded, and none is settled yet: the next run searches them again
+    assert searched(Path(env["DATA_DIR"]), "display", str(current)) == {
+        str(d): str(yesterday) for d in days(current.first_day, yesterday)
+    }
 
 
 # === the change feed over time ==========================================================================
@@ -684,7 +696,9 @@ def test_an_api_down_for_good_is_exit_5_and_the_unit_is_not_marked_done(
     data_dir = Path(env["DATA_DIR"])
     assert not state(data_dir, "deltas", "2025-01", "deltas").exists()
     if match == "/api/certificate":  # the first unit failed: nothing is done, nothing loaded
-        assert not (bucket(data_dir) / "state").exists()
+        # no checkpoint; what the unit was about to fetch is pending, for the next run
+        marks = sorted(p.name for p in (bucket(data_dir) / "state").rglob("*.json"))
+        assert marks == ["certs.pending.json"]
         assert TABLES["domestic"] not in tables_exist(warehouse)
     else:  # the certificates before it are done; the feed is asked for again next run
         assert state(data_dir, "domestic", "2025-01").exists()

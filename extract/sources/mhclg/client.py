@@ -10,8 +10,8 @@ malformed answer into a clear error.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from datetime import date, timedelta
+from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from dlt.common.configuration import resolve_configuration
@@ -26,6 +26,7 @@ from extract.settings import Settings
 from extract.transport import (
     LimitedAdapter,
     RateLimiter,
+    RequestCounts,
     StatusChecks,
     TranslateErrors,
     checked_list,
@@ -47,7 +48,8 @@ class MhclgApi:
         self.attempts = settings.retry_max + 1
         self.limiter = RateLimiter(*settings.rate_limit)
         self._auth = BearerTokenAuth(token=token)
-        self._transport = LimitedAdapter(self.limiter, pool_size=settings.max_concurrency + 2)
+        self.sent = RequestCounts()
+        self._transport = LimitedAdapter(self.limiter, settings.max_concurrency + 2, self.sent)
         self._http = retrying_client(settings)
         self._rest_config = resolve_configuration(RuntimeConfiguration())  # once: a client per thread
         self._local = threading.local()
@@ -68,13 +70,11 @@ class MhclgApi:
             )
         return client
 
-    def search_pages(self, kind: Kind, first: date, last: date) -> Iterator[list[Row]]:
-        """Summaries of certificates registered from `first` to `last`, one day at a time: the
-        service orders only by date, so deep paging inside a wide window can skip or repeat rows."""
-        day = first
-        while day <= last:
+    def search_pages(self, kind: Kind, days: Iterable[date]) -> Iterator[list[Row]]:
+        """Summaries of certificates registered on `days`, one day at a time: the service orders
+        only by date, so deep paging inside a wide window can skip or repeat rows."""
+        for day in days:
             yield from self._search_day(kind, day)
-            day += timedelta(days=1)
 
     def _search_day(self, kind: Kind, day: date) -> Iterator[list[Row]]:
         where = f"{kind.name} search {day}"

@@ -196,12 +196,8 @@ def mhclg_source(
         return summary, api.certificate(summary["certificateNumber"])
 
     def documents(summary_pages: Iterable[list[Row]]) -> Iterator[tuple[list[Row], list[Row]]]:
-        seen: set[str] = set()  # paging inside a busy day can repeat a certificate
-        for page in summary_pages:
-            fresh = [
-                s for s in page if s["certificateNumber"] not in seen and not seen.add(s["certificateNumber"])
-            ]
-            pairs = [(s, d) for s, d in bounded_map(fetch, fresh, max_concurrency) if d is not None]
+        for page in summary_pages:  # summaries of certificates not landed yet, each once
+            pairs = [(s, d) for s, d in bounded_map(fetch, page, max_concurrency) if d is not None]
             stats.add(len(pairs))
             if pairs:
                 yield [s for s, _ in pairs], [d for _, d in pairs]

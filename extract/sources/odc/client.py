@@ -20,7 +20,14 @@ from dlt.sources.helpers.rest_client.paginators import HeaderCursorPaginator
 from extract.kinds import Kind
 from extract.months import Month
 from extract.settings import Settings
-from extract.transport import StatusChecks, TranslateErrors, checked_list, retrying_client
+from extract.transport import (
+    LimitedAdapter,
+    RequestCounts,
+    StatusChecks,
+    TranslateErrors,
+    checked_list,
+    retrying_client,
+)
 
 Row = dict[str, Any]
 CHECKS = StatusChecks("the EPC API refused the credentials (HTTP {status}): check EPC_EMAIL and EPC_API_KEY")
@@ -36,6 +43,8 @@ class OdcApi:
         self.attempts = settings.retry_max + 1
         self._auth = HttpBasicAuth(email, key)
         self._http = retrying_client(settings)
+        self.sent = RequestCounts()
+        self._transport = LimitedAdapter(None, settings.max_concurrency + 2, self.sent)
         self._local = threading.local()
 
     @property
@@ -43,11 +52,14 @@ class OdcApi:
         """One REST client per thread, each on its own pooled session."""
         client = getattr(self._local, "client", None)
         if client is None:
+            session = self._http.session  # this thread's, with dlt's retries around `send`
+            for prefix in ("https://", "http://"):
+                session.mount(prefix, self._transport)
             client = self._local.client = RESTClient(
                 base_url=self.base_url,
                 headers={"Accept": "application/json"},
                 auth=self._auth,
-                session=self._http.session,
+                session=session,
                 paginator=HeaderCursorPaginator(
                     cursor_key="X-Next-Search-After", cursor_param="search-after"
                 ),

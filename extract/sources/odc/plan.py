@@ -10,7 +10,7 @@ from typing import Any
 from dlt.extract.source import DltSource
 
 from extract.bulk.origin import BulkOrigin
-from extract.checkpoints import Unit
+from extract.checkpoints import Unit, Work
 from extract.concurrency import Prefetcher
 from extract.kinds import Kind
 from extract.months import Month
@@ -18,7 +18,7 @@ from extract.pipeline import Warehouse
 from extract.progress import UnitStats
 from extract.raw_tables import RawTable
 from extract.settings import Settings
-from extract.sources.base import Landing
+from extract.sources.base import Fetch, Landing
 from extract.sources.odc.bulk import V1Origin
 from extract.sources.odc.client import OdcApi
 from extract.sources.odc.resources import PARENT_COLUMNS, Parent, odc_source
@@ -49,15 +49,18 @@ class OdcSource:
     def open(self) -> None:
         self.api = OdcApi(self.settings)
 
-    def search(self, unit: Unit) -> Iterator[list[Any]] | None:
+    def search(self, unit: Unit, work: Work) -> Iterator[list[Any]] | None:
         return self.api.search_pages(unit.kind, unit.month) if unit.part == "certs" else None
 
-    def pages(self, unit: Unit, ahead: Prefetcher, warehouse: Warehouse) -> Iterable[list[Any]]:
+    def pages(self, unit: Unit, work: Work, ahead: Prefetcher, warehouse: Warehouse) -> Fetch:
         if unit.part == "certs":
-            return ahead.pages(unit)
+            return Fetch(ahead.pages(unit))
         # recommendations are fetched for the month's loaded certificates
         rows = warehouse.landed_in_month(certificates(unit.kind).name, unit.month, PARENT_COLUMNS)
-        return [[Parent(*row) for row in rows]] if rows else []
+        return Fetch([[Parent(*row) for row in rows]] if rows else [])
+
+    def requests_sent(self) -> dict[str, int]:
+        return self.api.sent.by_path() if self.api else {}
 
     def resources(
         self, unit: Unit, stats: UnitStats, pages: Iterable[list[Any]], item_format: str, landing: Landing
