@@ -33,8 +33,13 @@ class Bucket:
         self.root = root.rstrip("/")
         protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
         self.local = "file" in protocols
-        if not self.local and not self.fs.exists(self.root.split("/")[0]):
-            raise ConfigError(f"the bucket {self.url} does not exist or cannot be read: check BUCKET")
+        if not self.local:
+            try:  # listing needs only storage.objects.list, which object admin on the bucket grants
+                self.fs.ls(self.root.split("/")[0])
+            except (FileNotFoundError, PermissionError):
+                raise ConfigError(
+                    f"the bucket {self.url} does not exist or cannot be read: check BUCKET"
+                ) from None
 
     def path(self, key: str) -> str:
         return f"{self.root}/{key.lstrip('/')}"

@@ -29,3 +29,15 @@ class ApiUnavailableError(UserError):
     """The API kept failing (429, 5xx, timeouts, refused connections) after every retry."""
 
     exit_code = 5
+
+
+class BuildError(UserError):
+    """The daily job's `dbt build` failed: a model or a data test."""
+
+    exit_code = 7
+
+
+class StaleDataError(UserError):
+    """The daily job's `dbt source freshness` found a raw table too old, or could not read it."""
+
+    exit_code = 8

@@ -119,27 +119,34 @@ def schema_name(source: str) -> str:
     return f"epc_{source}"
 
 
-def build_warehouse(settings: Settings, source: str) -> Warehouse:
-    """The dlt pipeline `epc_<source>_<destination>` loading into `settings.destination`.
-
-    Both destinations get the month's NDJSON written into the bucket by the extractor rather than
-    by dlt's filesystem staging, which always nests files under `<bucket>/<dataset>/` and so cannot
-    give the `{BUCKET}/epc/json/{kind}/{YYYYMM}/` layout.
-    """
+def build_pipeline(settings: Settings, name: str) -> dlt.Pipeline:
+    """The dlt pipeline `epc_<name>_<destination>` loading into `settings.destination`'s raw dataset."""
     apply_dlt_defaults()
     settings.pipelines_dir.mkdir(parents=True, exist_ok=True)
     if settings.destination == "bigquery":
         # credentials: Application Default Credentials, or the key file GOOGLE_APPLICATION_CREDENTIALS
         destination = dlt.destinations.bigquery(project_id=settings.project_id, location=settings.region)
-        item_format, file_format = "dicts", "jsonl"  # a JSON column cannot be loaded from parquet
     else:
         settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
         destination = dlt.destinations.duckdb(str(settings.duckdb_path))
-        item_format, file_format = "arrow", "parquet"
-    pipeline = dlt.pipeline(
-        pipeline_name=f"epc_{source}_{settings.destination}",
+    return dlt.pipeline(
+        pipeline_name=f"epc_{name}_{settings.destination}",
         destination=destination,
         dataset_name=settings.dataset,
         pipelines_dir=str(settings.pipelines_dir),
     )
-    return Warehouse(pipeline, item_format=item_format, loader_file_format=file_format)
+
+
+def build_warehouse(settings: Settings, source: str) -> Warehouse:
+    """The raw tables of API source `source`, through its own pipeline.
+
+    Both destinations get the month's NDJSON written into the bucket by the extractor rather than
+    by dlt's filesystem staging, which always nests files under `<bucket>/<dataset>/` and so cannot
+    give the `{BUCKET}/epc/json/{kind}/{YYYYMM}/` layout.
+    """
+    pipeline = build_pipeline(settings, source)
+    if settings.destination == "bigquery":
+        return Warehouse(
+            pipeline, item_format="dicts", loader_file_format="jsonl"
+        )  # JSON columns: no parquet
+    return Warehouse(pipeline, item_format="arrow", loader_file_format="parquet")

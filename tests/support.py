@@ -9,7 +9,9 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -78,6 +80,47 @@ class Warehouse:
 
     def payloads(self, table: str) -> list[dict]:
         return [json.loads(p) for (p,) in self.query(f"select payload from {{ds}}.{table}")]
+
+
+def double_env(api: Any, data_dir: Path, token: str | None = None, **extra: str) -> dict[str, str]:
+    """The extractor's environment against the live double `api`, landing in `data_dir`."""
+    return {
+        "EPC_API_TOKEN": token or api.token,
+        "EPC_API_BASE_URL": api.base_url,
+        "DATA_DIR": str(data_dir),
+        "RETRY_BACKOFF": "0.01",
+        "RETRY_MAX": "2",
+        **extra,
+    }
+
+
+def table_rows(warehouse: Warehouse, table: str) -> list[tuple]:
+    """Every column but the load's own stamps, as text, sorted: what two runs must agree on."""
+    columns = [
+        name
+        for (name,) in warehouse.query(
+            "select column_name from information_schema.columns where table_schema = '{ds}' "
+            f"and table_name = '{table}' order by ordinal_position"
+        )
+        if name not in ("extracted_at", "_dlt_load_id")
+    ]
+    if not columns:
+        return []
+    listed = ", ".join(f"{c}::varchar" for c in columns)
+    return warehouse.query(f"select {listed} from {{ds}}.{table} order by all")
+
+
+# runs a module as `python -m` with the wall clock moved to a given instant (time-machine), so a
+# process under test sees the day a test chose, as libfaketime would show it from outside
+_PINNED = (
+    "import runpy, sys, time_machine; time_machine.travel(sys.argv.pop(1), tick=True).start(); "
+    "runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)"
+)
+
+
+def pinned_command(day: date, module: str, args: list[str], at: str = "09:00:00") -> list[str]:
+    """`python -m module ARGS` as on `day` at `at` UTC (the same date in London)."""
+    return [sys.executable, "-c", _PINNED, f"{day.isoformat()}T{at}+00:00", module, *args]
 
 
 def ndjson_rows(path: Path) -> list[dict]:

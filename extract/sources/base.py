@@ -65,6 +65,11 @@ class Source(Protocol):
     def requests_sent(self) -> dict[str, int]:
         """Requests sent so far (retries included), by URL path."""
 
+    @staticmethod
+    def freshness_tables(kinds: list[str]) -> list[str]:
+        """The raw tables of `kinds` whose freshness the daily job checks (none for a source that
+        gets no new data)."""
+
     def resources(
         self, unit: Unit, stats: UnitStats, pages: Iterable[Page], item_format: str, landing: Landing
     ) -> DltSource:

@@ -44,7 +44,7 @@ def env(double: OdcV1Double, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 @pytest.fixture
 def extract(capsys: pytest.CaptureFixture[str], env: dict[str, str]):
     """Runs `python -m extract ARGS` in this process (fast); returns code, stdout, stderr."""
-    from extract.__main__ import main
+    from extract.cli import main
 
     def run(*args: str) -> Result:
         capsys.readouterr()

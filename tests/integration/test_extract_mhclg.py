@@ -27,10 +27,26 @@ import pytest
 
 from extract.months import Month, register_today
 from tests.doubles.mhclg import Dataset, Logged, MhclgDouble, codes
-from tests.support import FOREIGN_ENV, LOOPBACK_ENV, ROOT, Result, Warehouse, ndjson_rows, run_subprocess
+from tests.support import (
+    FOREIGN_ENV,
+    LOOPBACK_ENV,
+    ROOT,
+    Result,
+    Warehouse,
+    ndjson_rows,
+    run_subprocess,
+    table_rows,
+)
+from tests.support import double_env as _double_env
 
 TOKEN = "mhclg-test-token-5c9e1a"
 WRONG_TOKEN = "not-the-token-0b7f3d"
+
+
+def double_env(api: MhclgDouble, data_dir: Path, **extra: str) -> dict[str, str]:
+    return _double_env(api, data_dir, TOKEN, **extra)
+
+
 KINDS = ("domestic", "non-domestic", "display")
 TABLES = {
     "domestic": "mhclg_domestic_raw_json",
@@ -89,7 +105,7 @@ def day_of(entry: Logged) -> date:
 def run_main(env: dict[str, str], *args: str) -> Result:
     """`python -m extract ARGS` in this process with exactly `env` (for module-scoped runs, where the
     function-scoped `extract` fixture cannot reach)."""
-    from extract.__main__ import main
+    from extract.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
@@ -100,33 +116,6 @@ def run_main(env: dict[str, str], *args: str) -> Result:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(list(args))
     return Result(code, out.getvalue(), err.getvalue())
-
-
-def double_env(api: MhclgDouble, data_dir: Path, **extra: str) -> dict[str, str]:
-    return {
-        "EPC_API_TOKEN": TOKEN,
-        "EPC_API_BASE_URL": api.base_url,
-        "DATA_DIR": str(data_dir),
-        "RETRY_BACKOFF": "0.01",
-        "RETRY_MAX": "2",
-        **extra,
-    }
-
-
-def table_rows(warehouse: Warehouse, table: str) -> list[tuple]:
-    """Every column but the load's own stamps, as text, sorted: what two runs must agree on."""
-    columns = [
-        name
-        for (name,) in warehouse.query(
-            "select column_name from information_schema.columns where table_schema = '{ds}' "
-            f"and table_name = '{table}' order by ordinal_position"
-        )
-        if name not in ("extracted_at", "_dlt_load_id")
-    ]
-    if not columns:
-        return []
-    listed = ", ".join(f"{c}::varchar" for c in columns)
-    return warehouse.query(f"select {listed} from {{ds}}.{table} order by all")
 
 
 def tables_exist(warehouse: Warehouse) -> set[str]:

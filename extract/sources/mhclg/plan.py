@@ -146,6 +146,11 @@ class MhclgSource:
     def requests_sent(self) -> dict[str, int]:
         return self.api.sent.by_path() if self.api else {}
 
+    @staticmethod
+    def freshness_tables(kinds: list[str]) -> list[str]:
+        """The certificate tables of `kinds`: their newest registration date is the source's age."""
+        return [certificates(k).name for k in DOCUMENT_KINDS if k.name in kinds]
+
     def bulk(self) -> BulkOrigin:
         return LiveOrigin(self.settings)
 

@@ -62,6 +62,11 @@ class OdcSource:
     def requests_sent(self) -> dict[str, int]:
         return self.api.sent.by_path() if self.api else {}
 
+    @staticmethod
+    def freshness_tables(kinds: list[str]) -> list[str]:
+        """None: the retired API gets no new data, so its tables only grow older."""
+        return []
+
     def resources(
         self, unit: Unit, stats: UnitStats, pages: Iterable[list[Any]], item_format: str, landing: Landing
     ) -> DltSource:

@@ -22,9 +22,14 @@ certificate the double does not hold. The council and constituency that the serv
 the postcode come from `PLACES`.
 
 Deltas: about `delta_rate` of the certificates get one event, `removed` (two in five) or
-`uprn_updated`, timed after registration and no later than `end`. The double serves the state
-after every event: a removed certificate is gone from search, `/api/certificate` and the bulk
-files; an updated one shows its new `uprn`.
+`uprn_updated`, timed after registration and no later than `end`. Late arrivals: about
+`late_share` of the certificates are published (reach search and `/api/certificate`) one to six
+days after their registration date; the others the day after it.
+
+What the service shows depends on the day it is asked (`as_of`, the double's today): certificates
+published before it, with the events before it applied (a removed certificate is gone from search
+and `/api/certificate`; an updated one shows its new `uprn`). Without `as_of`, the look-ups give
+the final state: every certificate published, every event applied (as the bulk files have it).
 """
 
 from __future__ import annotations
@@ -121,6 +126,17 @@ class Certificate:
     related_rrn: str | None = None
     report: bool = False
     removed: bool = False
+    published: date | None = None  # the first day it is served (None: the day after registration)
+    event: Event | None = None
+
+    def shown_on(self, day: date) -> Certificate | None:
+        """The certificate as the service shows it on `day`: None before it is published or once
+        it is removed; the UPRN update applied once it happened."""
+        if (self.published or self.registration_date + timedelta(1)) > day:
+            return None
+        if self.event is None or self.event.timestamp < datetime.combine(day, datetime.min.time(), UTC):
+            return None if self.removed else self
+        return _replace(self, document=self.lodged, removed=False)
 
 
 @dataclass(frozen=True)
@@ -146,6 +162,7 @@ class _State:
     served: dict[str, list[Certificate]] = field(default_factory=dict)  # API order, removed left out
     dates: dict[str, list[date]] = field(default_factory=dict)  # registration dates of `served`
     every: dict[str, list[Certificate]] = field(default_factory=dict)  # removed ones too
+    every_dates: dict[str, list[date]] = field(default_factory=dict)  # registration dates of `every`
     reports: dict[str, list[Certificate]] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
 
@@ -209,6 +226,7 @@ class Dataset:
         end: date | str = date(2025, 3, 31),
         per_day: dict[str, int] | None = None,
         delta_rate: float = 0.04,
+        late_share: float = 0.0,
     ) -> None:
         self.seed = seed
         self.start, self.end = _as_date(start), _as_date(end)
@@ -216,6 +234,7 @@ class Dataset:
             dict(per_day) if per_day is not None else {"domestic": 6, "non-domestic": 2, "display": 1}
         )
         self.delta_rate = delta_rate
+        self.late_share = late_share
         self._state: _State | None = None
         self._lock = threading.Lock()
 
@@ -231,34 +250,54 @@ class Dataset:
         return max(0, base + _seed(self.seed, "count", kind, day) % 3 - 1)
 
     def certificates(
-        self, kind: str, date_start: date | str | None = None, date_end: date | str | None = None
+        self,
+        kind: str,
+        date_start: date | str | None = None,
+        date_end: date | str | None = None,
+        as_of: date | None = None,
     ) -> list[Certificate]:
         """Certificates served for `kind` registered in [date_start, date_end], in API order
-        (registration date, then number); removed ones are left out."""
+        (registration date, then number): on day `as_of`, or in the final state (removed ones left
+        out)."""
         state = self.state
         low = _as_date(date_start) if date_start else date.min
         high = _as_date(date_end) if date_end else date.max
-        dates = state.dates[kind]
-        return state.served[kind][bisect.bisect_left(dates, low) : bisect.bisect_right(dates, high)]
+        if as_of is None:
+            dates = state.dates[kind]
+            return state.served[kind][bisect.bisect_left(dates, low) : bisect.bisect_right(dates, high)]
+        dates = state.every_dates[kind]
+        listed = state.every[kind][bisect.bisect_left(dates, low) : bisect.bisect_right(dates, high)]
+        return [shown for cert in listed if (shown := cert.shown_on(as_of)) is not None]
 
     def documents(
-        self, kind: str, date_start: date | str | None = None, date_end: date | str | None = None
+        self,
+        kind: str,
+        date_start: date | str | None = None,
+        date_end: date | str | None = None,
+        as_of: date | None = None,
     ) -> list[dict[str, Any]]:
         """The full documents of `certificates(...)`, same order."""
-        return [c.document for c in self.certificates(kind, date_start, date_end)]
+        return [c.document for c in self.certificates(kind, date_start, date_end, as_of)]
 
     def count(
-        self, kind: str, date_start: date | str | None = None, date_end: date | str | None = None
+        self,
+        kind: str,
+        date_start: date | str | None = None,
+        date_end: date | str | None = None,
+        as_of: date | None = None,
     ) -> int:
-        return len(self.certificates(kind, date_start, date_end))
+        return len(self.certificates(kind, date_start, date_end, as_of))
 
     def certificate(self, certificate_number: str) -> Certificate | None:
         """Any certificate or report by number, removed ones included (see `.removed`)."""
         return self.state.by_number.get(certificate_number)
 
-    def document(self, certificate_number: str) -> dict[str, Any] | None:
-        """What `/api/certificate` serves for the number: None if unknown or removed."""
+    def document(self, certificate_number: str, as_of: date | None = None) -> dict[str, Any] | None:
+        """What `/api/certificate` serves for the number (on day `as_of`, or in the final state):
+        None if unknown, not published yet or removed."""
         cert = self.certificate(certificate_number)
+        if cert is not None and as_of is not None:
+            cert = cert.shown_on(as_of)
         return None if cert is None or cert.removed else cert.document
 
     def search_summary(self, cert: Certificate | str) -> dict[str, Any]:
@@ -319,13 +358,14 @@ class Dataset:
             for cert in made[kind]:
                 event = events.get(cert.certificate_number)
                 if event is not None and event.event_type == "removed":
-                    cert = _replace(cert, removed=True)
+                    cert = _replace(cert, removed=True, event=event)
                 elif event is not None:
-                    cert = _replace(cert, document=cert.lodged | {"uprn": event.new_uprn})
+                    cert = _replace(cert, document=cert.lodged | {"uprn": event.new_uprn}, event=event)
                 every.append(cert)
             every.sort(key=lambda c: (c.registration_date, c.certificate_number))
             state.reports[kind].sort(key=lambda c: (c.registration_date, c.certificate_number))
             state.every[kind] = every
+            state.every_dates[kind] = [c.registration_date for c in every]
             state.served[kind] = [c for c in every if not c.removed]
             state.dates[kind] = [c.registration_date for c in state.served[kind]]
             for cert in every + state.reports[kind]:
@@ -358,6 +398,9 @@ class Dataset:
         elif roll < 0.08:
             uprn = "absent"
         clock = f"{rng.randint(7, 19):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
+        # drawn apart, so that the share of late arrivals leaves every other value as it was
+        late = random.Random(_seed(self.seed, "late", number))
+        published = day + timedelta(1 + (late.randint(1, 6) if late.random() < self.late_share else 0))
 
         def fill(doc: dict[str, Any]) -> dict[str, Any]:
             _move_dates(doc, day)
@@ -395,6 +438,7 @@ class Dataset:
                 report_doc,
                 related_rrn=number,
                 report=True,
+                published=published,
             )
         if "related_certificate_number" in doc:
             doc["related_certificate_number"] = report_number
@@ -409,6 +453,7 @@ class Dataset:
             doc,
             doc,
             related_rrn=report_number,
+            published=published,
         )
         return cert, report
 
@@ -432,8 +477,13 @@ class Dataset:
                 rng = random.Random(_seed(self.seed, "event", cert.certificate_number))
                 if rng.random() >= self.delta_rate:
                     continue
-                registered = datetime.combine(cert.registration_date, datetime.min.time(), UTC)
+                # a late arrival changes only once it is published
+                late = cert.published is not None and cert.published > cert.registration_date + timedelta(1)
+                first = cert.published if late else cert.registration_date
+                registered = datetime.combine(first, datetime.min.time(), UTC)
                 window = min(timedelta(days=20), last - registered)
+                if window.total_seconds() <= 3601:
+                    continue
                 seconds = rng.uniform(3600, window.total_seconds() - 1)
                 stamp = registered + timedelta(seconds=seconds)
                 stamp = stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)

@@ -1,0 +1,92 @@
+"""`python -m extract.job`: the daily job in one command. The extractor (the same flags and settings
+as `python -m extract`), then `dbt build`, then `dbt source freshness` on the raw certificate
+tables the run filled (the newest registration date: warn after 3 days, error after 7). Every run
+writes one row to `pipeline_runs` in the raw dataset and the same record as JSON at
+`{BUCKET}/runs/YYYY/MM/DD/{run_id}.json`, failed runs included; it exits 0 only when every step
+succeeded (the extractor's exit code when it failed, 7 when dbt build failed, 8 when the data
+is stale)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from extract.audit import RunRecord, write_to_bucket, write_to_warehouse
+from extract.cli import Extraction, extract, parse_args, report, settings_of
+from extract.dbt_steps import Dbt
+from extract.errors import BuildError, StaleDataError, UserError
+from extract.months import register_today
+from extract.progress import event, setup_logging
+from extract.settings import Settings
+from extract.sources.registry import SOURCES
+
+
+def run_steps(args: argparse.Namespace, settings: Settings, record: RunRecord) -> None:
+    """The extractor, dbt build and freshness, each filling `record`; raises the first failure."""
+    dbt = Dbt(settings)  # a missing profile or project stops the job before any request
+    extraction = extract(args, settings)
+    if extraction is None:  # --dry-run: nothing ran
+        return
+    fill(record, extraction)
+    build = dbt.build()
+    record.dbt_status, record.dbt_failures = build.status, build.failures
+    if build.status != "success":
+        raise BuildError(build.error or "dbt build failed")
+    freshness = dbt.freshness(fresh_tables(settings, extraction), settings.source)
+    record.freshness_status, record.freshness = freshness.status, freshness.detail
+    if freshness.status in ("error", "runtime error", "failed"):
+        raise StaleDataError(freshness.error or "dbt source freshness failed")
+
+
+def fill(record: RunRecord, extraction: Extraction) -> None:
+    record.kinds, record.run_window = extraction.kinds, extraction.window
+    record.requests_sent, record.requests_by_path = extraction.requests_sent, extraction.requests
+    record.certificates_new, record.rows_landed = extraction.certificates_new, extraction.rows_landed
+
+
+def fresh_tables(settings: Settings, extraction: Extraction) -> list[str]:
+    """The certificate tables of the run's kinds whose freshness the source declares (the live
+    service's: the retired v1 API gets no new data, so it has none to check)."""
+    return SOURCES[settings.source].freshness_tables(extraction.kinds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parse_args(argv, prog="python -m extract.job", description=__doc__)
+        setup_logging(args.log_format)
+        settings = settings_of(args)
+    except UserError as exc:  # nowhere to write an audit record yet
+        return report(exc)
+    record = RunRecord.start(register_today())
+    record.source = settings.source
+    code, error = 0, None
+    try:
+        run_steps(args, settings, record)
+    except UserError as exc:
+        code, error = exc.exit_code, str(exc)
+    except KeyboardInterrupt:
+        code, error = 130, "interrupted; what is not done yet is fetched again next run"
+    if args.dry_run:  # nothing ran: nothing to record
+        if error:
+            print(f"error: {error}", file=sys.stderr)
+        return code
+    record.finish(error)
+    for write in (write_to_warehouse, write_to_bucket):
+        try:
+            write(settings, record)
+        except Exception as exc:  # the audit must not hide the run's own outcome
+            print(f"error: the run record could not be written ({type(exc).__name__})", file=sys.stderr)
+            code = code or 1
+    event(
+        f"job {record.run_id}: {record.status}; {record.certificates_new} new certificates, "
+        f"{record.requests_sent} requests, dbt {record.dbt_status}, freshness {record.freshness_status}",
+        run_id=record.run_id,
+        status=record.status,
+    )
+    if error:
+        print(f"error: {error}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
