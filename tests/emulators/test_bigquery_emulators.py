@@ -162,7 +162,7 @@ def test_dbt_builds_every_model_on_bigquery_and_counts_match_duckdb(cloud, live,
         "select table_name from information_schema.tables"
         " where table_schema = '{ds}' and table_name like 'enr_%'"
     )]  # fmt: skip
-    assert len(marts) == 9
+    assert len(marts) == len(list((ROOT / "dbt_project/models/marts").rglob("enr_*.sql"))) == 12
     for mart in marts:
         sql = f"select source_system, count(*) from {{ds}}.{mart} group by 1 order by 1"
         assert bigquery_counts(cloud, sql) == duck.query(sql), mart
@@ -211,3 +211,48 @@ def test_bad_google_credentials_are_one_line_before_any_request(cloud, double):
     assert double.log == []
     missing = run(WINDOW, {**cloud, "PROJECT_ID": ""})
     assert missing.returncode == 2 and "PROJECT_ID" in missing.stderr
+
+
+def test_the_live_source_on_bigquery_fetches_only_what_is_new_and_a_run_record_lands(cloud, live):
+    """The ledger, the pending record and the parts in GCS; the warehouse's landed keys read from
+    BigQuery; a second run the same day sends no certificate request. Then the daily job's run
+    record, written as the job writes it, in pipeline_runs and in the bucket."""
+    from datetime import date
+
+    from google.cloud import storage
+
+    from extract.audit import RunRecord, write_to_bucket, write_to_warehouse
+    from extract.settings import load_settings
+    from extract.sources.registry import SOURCES
+
+    env = {**cloud, "EPC_API_TOKEN": "emulator-token", "EPC_API_BASE_URL": live.base_url}
+    live.clear()
+    first = run(LIVE_WINDOW, env)
+    assert first.returncode == 0, first.stderr
+    fetched = len(live.requests_to("/api/certificate"))
+    assert fetched > 0
+    live.clear()
+    again = run(LIVE_WINDOW, env)
+    assert again.returncode == 0, again.stderr
+    assert live.requests_to("/api/certificate") == [] and live.requests_to("/api/domestic/search")
+    bucket = storage.Client(project=env["PROJECT_ID"]).bucket(env["BUCKET"])
+    names = {blob.name for blob in bucket.list_blobs()}
+    assert f"state/{env['BQ_DATASET']}/mhclg/domestic/202501/certs.json" in names
+    assert not [n for n in names if n.endswith(".pending.json")]
+    assert "epc/json/domestic/202501/mhclg_domestic_raw_json.jsonl.gz" in names
+
+    record = RunRecord.start(date(2025, 2, 1))
+    record.source, record.kinds, record.requests_sent = "mhclg", ["domestic"], fetched
+    record.rows_landed = {"mhclg_domestic_raw_json": 3}
+    record.finish(None)
+    settings = load_settings(environ=env, sources=SOURCES)
+    write_to_warehouse(settings, record)
+    write_to_bucket(settings, record)
+    rows = bigquery_counts(
+        env,
+        "select run_id, status, requests_sent, json_value(rows_landed, '$.mhclg_domestic_raw_json'), "
+        "json_value(kinds, '$[0]') from {ds}.pipeline_runs",
+    )
+    assert rows == [(record.run_id, "success", fetched, "3", "domestic")]
+    records = {blob.name for blob in bucket.list_blobs(prefix="runs/")}
+    assert records == {f"runs/2025/02/01/{record.run_id}.json"}

@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--non-domestic-per-day", type=int, default=2)
     parser.add_argument("--display-per-day", type=int, default=1)
     parser.add_argument("--delta-rate", type=float, default=0.04, help="share of certificates with an event")
+    parser.add_argument(
+        "--late-share", type=float, default=0.0, help="share of certificates published 1-6 days late"
+    )
     parser.add_argument("--today", type=date.fromisoformat, help="the double's today (default: the real one)")
     parser.add_argument("--rate-limit", type=_rate, default=(6000, 300.0), help="REQUESTS/SECONDS per IP")
     parser.add_argument("--auth-failure-status", type=int, choices=(401, 403), default=401)
@@ -53,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             "display": args.display_per_day,
         },
         delta_rate=args.delta_rate,
+        late_share=args.late_share,
     )
     double = MhclgDouble(
         data,

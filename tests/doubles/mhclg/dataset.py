@@ -459,7 +459,7 @@ class Dataset:
 
     def _address(self, rng: random.Random, kind: str) -> list[str | None]:
         street = f"{rng.randint(1, 240)} {rng.choice(STREETS)}"
-        locality = rng.choice((None, None, rng.choice(LOCALITIES)))
+        locality = rng.choice((None, rng.choice(LOCALITIES)))  # half the addresses have one, as in v1
         roll = rng.random()
         if kind != "domestic" and roll < 0.5:
             return [rng.choice(BUSINESSES), street, locality, None]
