@@ -22,7 +22,7 @@ import pytest
 from tests.doubles import mhclg
 from tests.doubles.odc_v1 import Dataset, OdcV1Double
 from tests.emulators.cloud import bigquery_counts, fresh_cloud
-from tests.support import ROOT, Warehouse
+from tests.support import ROOT, Warehouse, pinned_command
 
 WINDOW = ["--start", "2023-04", "--end", "2023-06", "--with-recs"]
 LIVE_WINDOW = [
@@ -214,9 +214,10 @@ def test_bad_google_credentials_are_one_line_before_any_request(cloud, double):
 
 
 def test_the_live_source_on_bigquery_fetches_only_what_is_new_and_a_run_record_lands(cloud, live):
-    """The ledger, the pending record and the parts in GCS; the warehouse's landed keys read from
-    BigQuery; a second run the same day sends no certificate request. Then the daily job's run
-    record, written as the job writes it, in pipeline_runs and in the bucket."""
+    """Two daily runs, as on 10 and 12 January 2025: the ledger, the pending record and the parts
+    in GCS; the keys already landed read back from BigQuery, so the second run asks only for
+    certificates it has not landed (or whose UPRN the change feed says changed). Then the daily
+    job's run record, written as the job writes it, in pipeline_runs and in the bucket."""
     from datetime import date
 
     from google.cloud import storage
@@ -226,23 +227,31 @@ def test_the_live_source_on_bigquery_fetches_only_what_is_new_and_a_run_record_l
     from extract.sources.registry import SOURCES
 
     env = {**cloud, "EPC_API_TOKEN": "emulator-token", "EPC_API_BASE_URL": live.base_url}
-    live.clear()
-    first = run(LIVE_WINDOW, env)
-    assert first.returncode == 0, first.stderr
-    fetched = len(live.requests_to("/api/certificate"))
-    assert fetched > 0
-    live.clear()
-    again = run(LIVE_WINDOW, env)
-    assert again.returncode == 0, again.stderr
-    assert live.requests_to("/api/certificate") == [] and live.requests_to("/api/domestic/search")
+    keys = " union all ".join(f"select certificate_number from {{ds}}.mhclg_{t}_raw_json"
+                              for t in ("domestic", "non_domestic", "non_domestic_reports"))  # fmt: skip
+    try:
+        for day in (date(2025, 1, 10), date(2025, 1, 12)):
+            before = {k for (k,) in bigquery_counts(env, keys)} if day.day == 12 else set()
+            live.today, _ = day, live.clear()
+            done = subprocess.run(pinned_command(day, "extract", LIVE_WINDOW), cwd=ROOT, env=env,
+                                  capture_output=True, text=True)  # fmt: skip
+            assert done.returncode == 0, done.stderr
+    finally:
+        live.today = date.today()
+    asked = {e.query["certificate_number"][0] for e in live.requests_to("/api/certificate")}
+    moved = {e["certificateNumber"] for e in live.data.deltas("2025-01-02", "2025-01-11")
+             if e["eventType"] == "uprn_updated"}  # fmt: skip
+    assert asked - before and asked & before <= moved
+    assert {k for (k,) in bigquery_counts(env, keys)} >= before | (asked - moved)
     bucket = storage.Client(project=env["PROJECT_ID"]).bucket(env["BUCKET"])
     names = {blob.name for blob in bucket.list_blobs()}
     assert f"state/{env['BQ_DATASET']}/mhclg/domestic/202501/certs.json" in names
     assert not [n for n in names if n.endswith(".pending.json")]
-    assert "epc/json/domestic/202501/mhclg_domestic_raw_json.jsonl.gz" in names
+    assert {"epc/json/domestic/202501/mhclg_domestic_raw_json.jsonl.gz",
+            "epc/json/domestic/202501/mhclg_domestic_raw_json.1.jsonl.gz"} <= names  # fmt: skip
 
-    record = RunRecord.start(date(2025, 2, 1))
-    record.source, record.kinds, record.requests_sent = "mhclg", ["domestic"], fetched
+    record = RunRecord.start(date(2025, 1, 12))
+    record.source, record.kinds, record.requests_sent = "mhclg", ["domestic"], len(asked)
     record.rows_landed = {"mhclg_domestic_raw_json": 3}
     record.finish(None)
     settings = load_settings(environ=env, sources=SOURCES)
@@ -253,6 +262,6 @@ def test_the_live_source_on_bigquery_fetches_only_what_is_new_and_a_run_record_l
         "select run_id, status, requests_sent, json_value(rows_landed, '$.mhclg_domestic_raw_json'), "
         "json_value(kinds, '$[0]') from {ds}.pipeline_runs",
     )
-    assert rows == [(record.run_id, "success", fetched, "3", "domestic")]
+    assert rows == [(record.run_id, "success", len(asked), "3", "domestic")]
     records = {blob.name for blob in bucket.list_blobs(prefix="runs/")}
-    assert records == {f"runs/2025/02/01/{record.run_id}.json"}
+    assert records == {f"runs/2025/01/12/{record.run_id}.json"}
