@@ -6,7 +6,7 @@ register's daily volume and the service's real rate limit, against the MHCLG dou
 
 The double runs in this process and serves the certificates registered from the first simulated
 day on (one in twenty published one to six days late, one in twenty-five with a change-feed
-event); its today moves with the simulated day. Each day the extractor runs as its own process
+event within 20 days); its today moves with the simulated day. Each day the extractor runs as its own process
 with its clock pinned to that day at 09:00 (`--job`: the whole daily job, dbt included), exactly as
 the daily schedule would start it. Between two runs a day passes, so the double's rate-limit
 window (6,000 requests per 300 s, sliding) is empty again when a run starts: its clock is moved on
@@ -99,8 +99,15 @@ def run(args: argparse.Namespace) -> list[DayResult]:
     days = [first_day + timedelta(days=n) for n in range(1, args.days + 1)]  # each run's today
     per_day = {"domestic": args.domestic, "non-domestic": args.non_domestic, "display": args.display}
     started = time.monotonic()
+    # registrations run on 20 days past the last run, so that the change feed's events (up to 20 days
+    # after a registration) are spread as in the steady state, not crowded before the data's end
     data = Dataset(
-        seed=2027, start=first_day, end=days[-1], per_day=per_day, delta_rate=0.04, late_share=args.late_share
+        seed=2027,
+        start=first_day,
+        end=days[-1] + timedelta(days=20),
+        per_day=per_day,
+        delta_rate=0.04,
+        late_share=args.late_share,
     )
     total = sum(len(data.all_certificates(k)) + len(data.reports(k)) for k in KINDS)
     print(f"the double holds {total:,} documents ({time.monotonic() - started:.0f} s to make)", flush=True)
