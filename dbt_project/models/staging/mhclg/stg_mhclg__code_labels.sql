@@ -24,7 +24,8 @@ labelled as (
         codes.key,
         codes.schema_version,
         codes.assessment_type,
-        coalesce(wording.value, codes.value) as label
+        -- `label` is a keyword to sqlfluff, and the column's plain name
+        coalesce(wording.value, codes.value) as label  -- noqa: RF04
     from codes
     left join wording
         on
