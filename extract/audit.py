@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import dlt
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from extract.bucket import Bucket
 from extract.pipeline import build_pipeline
@@ -31,6 +32,8 @@ COLUMNS: dict[str, dict[str, Any]] = {
     "rows_landed": {"data_type": "json"},
     "dbt_status": {"data_type": "text"},
     "dbt_failures": {"data_type": "json"},
+    "tests_since": {"data_type": "text"},  # the load id the build's data tests read from; NULL: all rows
+    "dbt_project_hash": {"data_type": "text"},  # the dbt project's files the build ran (project_fingerprint)
     "freshness_status": {"data_type": "text"},
     "freshness": {"data_type": "json"},
     "error": {"data_type": "text"},
@@ -63,6 +66,8 @@ class RunRecord:
     rows_landed: dict[str, int] = field(default_factory=dict)
     dbt_status: str = "skipped"
     dbt_failures: list[str] = field(default_factory=list)
+    tests_since: str | None = None
+    dbt_project_hash: str | None = None
     freshness_status: str = "skipped"
     freshness: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
@@ -104,3 +109,23 @@ def write_to_warehouse(settings: Settings, record: RunRecord) -> None:
         [row], name=TABLE, write_disposition="merge", primary_key="run_id", columns=COLUMNS
     )
     pipeline.run(resource)
+
+
+def last_successful_build(settings: Settings) -> tuple[datetime, str | None] | None:
+    """When the last run whose `dbt build` succeeded started, and the dbt project's fingerprint
+    it built (None: no such run recorded). Every row loaded since was loaded by that run or a
+    later one."""
+    pipeline = build_pipeline(settings, "audit")
+    with pipeline.sql_client() as client:
+        table = client.make_qualified_table_name(TABLE)
+        try:
+            rows = client.execute_sql(
+                f"select started_at, dbt_project_hash from {table} where dbt_status = 'success' "
+                "order by started_at desc limit 1"
+            )
+        except DatabaseUndefinedRelation:
+            return None
+    if not rows:
+        return None
+    started, fingerprint = rows[0]
+    return (started if started.tzinfo else started.replace(tzinfo=UTC)), fingerprint

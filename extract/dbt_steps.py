@@ -4,6 +4,7 @@ results, not counted here."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -17,6 +18,43 @@ from extract.settings import Settings
 PROJECT_DIR = Path(__file__).resolve().parents[1]  # dbt_project.yml sits beside the package
 FAILED = {"error", "fail", "runtime error"}
 WORST = ("pass", "warn", "error", "runtime error")  # freshness statuses, mildest first
+
+
+# the daily build's selection: the tables it maintains, the seeds and every data test; views are
+# re-created only by the full build, which the job runs whenever the project's files changed
+DAILY_SELECTION = [
+    "--select",
+    "config.materialized:incremental",
+    "config.materialized:table",
+    "resource_type:seed",
+    "resource_type:test",
+    "--exclude",
+    "resource_type:unit_test",
+]
+
+
+def build_args(tests_since: str | None) -> tuple[list[str], dict[str, str]]:
+    """The arguments of `dbt build` after `build`, and the environment it needs. Nothing for the
+    full build. The daily build (`tests_since`, a load id): its data tests read the rows loaded
+    since (EPC_TESTS_SINCE: an environment variable, read only when tests run, so dbt does not
+    parse the project again for each day's value as it would for a new --vars); the views, which
+    a build only re-creates unchanged, and the unit tests (fixed inputs: CI and the full build run
+    them) are left out."""
+    if not tests_since:
+        return [], {}
+    return list(DAILY_SELECTION), {"EPC_TESTS_SINCE": tests_since}
+
+
+def project_fingerprint(project_dir: Path, *context: str) -> str:
+    """A digest of the dbt project's files (dbt_project.yml and dbt_project/) and of `context`
+    (where it builds): a build whose fingerprint differs from the last successful build's must be
+    a full one. DuckDB views name their file's catalog, so a moved file needs its views again."""
+    digest = hashlib.sha256("|".join(context).encode())
+    files = [project_dir / "dbt_project.yml", *sorted((project_dir / "dbt_project").rglob("*"))]
+    for path in files:
+        if path.is_file():
+            digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -40,6 +78,9 @@ class Dbt:
             raise ConfigError(f"DBT_PROJECT_DIR={self.project_dir} holds no dbt_project.yml")
         self.profiles_dir = self._profiles_dir(settings)
         self.target = os.environ.get("DBT_TARGET") or settings.destination
+        duckdb = self.target == "duckdb"
+        warehouse = str(settings.duckdb_path) if duckdb else f"{settings.project_id}.{settings.dataset}"
+        self.fingerprint = project_fingerprint(self.project_dir, self.target, warehouse)
         profile_env = {
             "DATA_DIR": str(settings.data_dir),
             "DUCKDB_PATH": str(settings.duckdb_path),
@@ -69,8 +110,19 @@ class Dbt:
         shutil.copyfile(example, folder / "profiles.yml")
         return folder
 
-    def build(self) -> StepResult:
-        return self._invoke(["build"])
+    def build(self, tests_since: str | None = None) -> StepResult:
+        """`dbt build`. With `tests_since` (a load id), the daily build (`build_args`): the data
+        tests of models with a `load_id` read only the rows loaded since (macros/test_scope.sql).
+        Without: everything."""
+        args, environment = build_args(tests_since)
+        previous = os.environ.pop("EPC_TESTS_SINCE", None)
+        os.environ.update(environment)
+        try:
+            return self._invoke(["build", *args])
+        finally:
+            os.environ.pop("EPC_TESTS_SINCE", None)
+            if previous is not None:
+                os.environ["EPC_TESTS_SINCE"] = previous
 
     def freshness(self, tables: list[str], source: str) -> StepResult:
         """`dbt source freshness` on `tables` of `source`; skipped when there are none."""

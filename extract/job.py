@@ -4,20 +4,22 @@ tables the run filled (the newest registration date: warn after 3 days, error af
 writes one row to `pipeline_runs` in the raw dataset and the same record as JSON at
 `{BUCKET}/runs/YYYY/MM/DD/{run_id}.json`, failed runs included; it exits 0 only when every step
 succeeded (the extractor's exit code when it failed, 7 when dbt build failed, 8 when the data
-is stale)."""
+is stale). The build is the daily one (views kept, data tests on the rows loaded since the last
+successful build) unless it is FULL_TESTS_WEEKDAY, the run follows a `--reset`, or the dbt
+project changed since the last successful build: then everything is built and tested."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from extract.audit import RunRecord, write_to_bucket, write_to_warehouse
+from extract.audit import RunRecord, last_successful_build, write_to_bucket, write_to_warehouse
 from extract.cli import Extraction, extract, parse_args, report, settings_of
 from extract.dbt_steps import Dbt
 from extract.errors import BuildError, StaleDataError, UserError
 from extract.months import register_today
 from extract.progress import event, setup_logging
-from extract.settings import Settings
+from extract.settings import WEEKDAYS, Settings
 from extract.sources.registry import SOURCES
 
 
@@ -28,7 +30,8 @@ def run_steps(args: argparse.Namespace, settings: Settings, record: RunRecord) -
     if extraction is None:  # --dry-run: nothing ran
         return
     fill(record, extraction)
-    build = dbt.build()
+    record.tests_since, record.dbt_project_hash = tests_since(args, settings, record, dbt), dbt.fingerprint
+    build = dbt.build(record.tests_since)
     record.dbt_status, record.dbt_failures = build.status, build.failures
     if build.status != "success":
         raise BuildError(build.error or "dbt build failed")
@@ -42,6 +45,20 @@ def fill(record: RunRecord, extraction: Extraction) -> None:
     record.kinds, record.run_window = extraction.kinds, extraction.window
     record.requests_sent, record.requests_by_path = extraction.requests_sent, extraction.requests
     record.certificates_new, record.rows_landed = extraction.certificates_new, extraction.rows_landed
+
+
+def tests_since(args: argparse.Namespace, settings: Settings, record: RunRecord, dbt: Dbt) -> str | None:
+    """The daily build's load id: its data tests read the rows loaded since the start of the last
+    run whose build succeeded, so that every row loaded since (a failed run's included) is tested
+    and the cost follows the days since. None, the full build (views re-created, every test on
+    every row): on FULL_TESTS_WEEKDAY, after a `--reset`, until a build has succeeded, and when
+    the dbt project's files differ from those of the last successful build."""
+    if settings.full_tests_weekday in ("daily", WEEKDAYS[record.run_date.weekday()]) or args.reset:
+        return None
+    last = last_successful_build(settings)
+    if last is None or last[1] != dbt.fingerprint:
+        return None
+    return f"{last[0].timestamp():.6f}"
 
 
 def fresh_tables(settings: Settings, extraction: Extraction) -> list[str]:

@@ -67,6 +67,7 @@ class Settings:
     rate_limit: tuple[int, float] = (6000, 300.0)
     codes_max_age_days: int = 7
     lookback_days: int = 7
+    full_tests_weekday: str = "sunday"
 
     @property
     def pipelines_dir(self) -> Path:
@@ -243,4 +244,16 @@ def load_settings(
             lookup.number("CODES_MAX_AGE_DAYS", "sources.epc.codes_max_age_days", 7, 0, 3650)
         ),
         lookback_days=int(lookup.number("LOOKBACK_DAYS", "sources.epc.lookback_days", 7, 0, 366)),
+        full_tests_weekday=_weekday(lookup.get("FULL_TESTS_WEEKDAY", "sources.epc.full_tests_weekday")),
     )
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(raw: str | None) -> str:
+    """The day of the week on which the daily job runs every data test on every row."""
+    value = (raw or "sunday").strip().lower()
+    if value not in (*WEEKDAYS, "daily"):
+        raise ConfigError(f"FULL_TESTS_WEEKDAY={raw!r} is not a day of the week (or daily)")
+    return value

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -82,6 +83,23 @@ class Warehouse:
         return [json.loads(p) for (p,) in self.query(f"select payload from {{ds}}.{table}")]
 
 
+def dbt_env(work: Path) -> dict[str, str]:
+    """The environment of a dbt project run in `work`: the warehouse in `work/data`, a copy of
+    profiles.example.yml, dbt's target and logs there too (the extractor's settings alike)."""
+    profiles = work / "profiles"
+    profiles.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "profiles.example.yml", profiles / "profiles.yml")
+    return {
+        **os.environ,
+        **LOOPBACK_ENV,
+        "DATA_DIR": str(work / "data"),
+        "DBT_PROFILES_DIR": str(profiles),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "RETRY_BACKOFF": "0.01",
+    }
+
+
 def double_env(api: Any, data_dir: Path, token: str | None = None, **extra: str) -> dict[str, str]:
     """The extractor's environment against the live double `api`, landing in `data_dir`."""
     return {
@@ -126,3 +144,34 @@ def pinned_command(day: date, module: str, args: list[str], at: str = "09:00:00"
 def ndjson_rows(path: Path) -> list[dict]:
     with gzip.open(path, "rt") as handle:
         return [json.loads(line) for line in handle]
+
+
+def differences_from_full_refresh(incremental: Path, fresh: Path, schema: str = "dame_epc") -> dict[str, int]:
+    """Per table a daily build maintains incrementally (the `int_*` and `enr_*` tables of
+    `incremental`): the rows that differ from the same table in `fresh` (a full refresh of the
+    same data), both ways. `previous_property_key` is bookkeeping of the last load, left out."""
+    differences: dict[str, int] = {}
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        con.execute(f"attach '{fresh}' as fresh (read_only)")
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_catalog = current_database() "
+            "and table_schema = ? and table_type = 'BASE TABLE' "
+            "and (table_name like 'int\\_%' escape '\\' or table_name like 'enr\\_%' escape '\\')",
+            [schema],
+        ).fetchall()
+        for (table,) in tables:
+            names = con.execute(
+                "select column_name from information_schema.columns where table_catalog = current_database() "
+                "and table_schema = ? and table_name = ? and column_name <> 'previous_property_key' "
+                "order by ordinal_position",
+                [schema, table],
+            ).fetchall()
+            columns = ", ".join(f'"{name}"' for (name,) in names)
+            ours, theirs = (
+                f"select {columns} from {schema}.{table}",
+                f"select {columns} from fresh.{schema}.{table}",
+            )
+            differences[table] = con.execute(
+                f"select count(*) from (({ours} except all {theirs}) union all ({theirs} except all {ours}))"
+            ).fetchone()[0]
+    return differences

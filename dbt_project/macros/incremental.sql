@@ -6,19 +6,31 @@
     a literal the engine can prune partitions with. A daily run then reads the months it touched,
     not 30 million certificates. -#}
 {% macro new_loads_only(upstream, load_id_column='load_id', date_column='lodgement_date') -%}
+    {%- set bounds = new_loads_bounds(upstream, load_id_column, date_column) -%}
+    {%- if bounds.last is not none -%}
+            where {{ load_id_column }} > '{{ bounds.last }}'
+            {%- if bounds.earliest is not none %}
+                and ({{ date_column }} >= date '{{ bounds.earliest }}' or {{ date_column }} is null)
+            {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- On an incremental run: the highest load id already in the model (`last`) and the earliest
+    `lodgement_date` among the rows of `upstream` loaded since (`earliest`); both none otherwise. -#}
+{% macro new_loads_bounds(upstream, load_id_column='load_id', date_column='lodgement_date') -%}
+    {%- set bounds = {'last': none, 'earliest': none} -%}
     {%- if is_incremental() and execute -%}
         {%- set last = run_query("select max(" ~ load_id_column ~ ") from " ~ this).columns[0].values()[0] -%}
         {%- if last is not none -%}
-            {%- set earliest = run_query(
+            {%- do bounds.update({'last': last}) -%}
+            {%- do bounds.update({'earliest': run_query(
                 "select min(" ~ date_column ~ ") from " ~ upstream
                 ~ " where " ~ load_id_column ~ " > '" ~ last ~ "'"
-            ).columns[0].values()[0] -%}
-            where {{ load_id_column }} > '{{ last }}'
-            {%- if earliest is not none %}
-                and ({{ date_column }} >= date '{{ earliest }}' or {{ date_column }} is null)
-            {%- endif %}
+            ).columns[0].values()[0]}) -%}
         {%- endif -%}
     {%- endif -%}
+    {{ return(bounds) }}
 {%- endmacro %}
 
 
@@ -56,28 +68,36 @@
 {%- endmacro %}
 
 
-{#- The rows of `relation` from the latest load of each `keys` combination (the highest load_id,
-    then the latest extraction): deterministic, whatever order the loads arrive in. -#}
-{% macro latest_load(relation, keys) -%}
-    select {{ star_except(['load_rank']) }}
-    from (
-        select
-            *,
-            row_number() over (
-                partition by {{ keys | join(', ') }}
-                order by load_id desc, extracted_at desc
-            ) as load_rank
-        from {{ relation }}
-    ) as ranked
-    where load_rank = 1
-{%- endmacro %}
-
-
-{#- The new loads of each source's staging model, as one relation: the union of sources. -#}
-{% macro new_loads_of(models) -%}
+{#- The new loads of each source's staging model, as one relation: the union of sources (`columns`
+    of them, else all). -#}
+{% macro new_loads_of(models, columns=none) -%}
     {%- for model in models %}
-    select * from {{ model }}
+    select {{ columns | join(', ') if columns else '*' }} from {{ model }}
     {{ new_loads_only(model) }}
     {{- '\n    union all' if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+
+{#- BigQuery's MERGE of an incremental model: for models whose config has
+    `meta: {prune_merge_by: <date column>}` (keyed by certificate, whose registration date a new
+    load never changes), the target side is bounded below by the month of the earliest date
+    among the rows being merged, a literal looked up when the model runs. incremental_predicates
+    in the config can only hold a fixed expression; this one follows each day's loads, so the
+    MERGE reads the partitions they touch instead of every partition of the table. -#}
+{% macro bigquery__get_merge_sql(target, source, unique_key, dest_columns, incremental_predicates=none) -%}
+    {%- set predicates = [] + (incremental_predicates or []) -%}
+    {%- set column = (config.get('meta') or {}).get('prune_merge_by') -%}
+    {%- if column and execute -%}
+        {%- set found = run_query(
+            "select min(" ~ column ~ "), countif(" ~ column ~ " is null) from " ~ source ~ " as merged"
+        ).rows[0] -%}
+        {%- if found[0] is not none -%}
+            {%- set bound = "DBT_INTERNAL_DEST." ~ column ~ " >= date_trunc(date '" ~ found[0] ~ "', month)" -%}
+            {%- do predicates.append(
+                "(" ~ bound ~ " or DBT_INTERNAL_DEST." ~ column ~ " is null)" if found[1] else bound
+            ) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(default__get_merge_sql(target, source, unique_key, dest_columns, predicates)) }}
 {%- endmacro %}

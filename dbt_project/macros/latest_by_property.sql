@@ -5,7 +5,8 @@
     compete.
 
     Incremental: a run compares only the newly loaded certificates with the current latest
-    certificate of each property they touch, recounts those properties, and merges the winners.
+    certificate of each property they touch, recounts those properties (and those a new load
+    moved a certificate away from, or whose certificate was removed), and merges the winners.
     A property whose latest certificate was removed or loaded again (a UPRN update moves it) has
     all its remaining certificates compete again; the model's post-hook (drop_stale_latest)
     deletes the rows left without a certificate.
@@ -47,7 +48,19 @@ vacated_properties as (
 
 touched_properties as (
 
+    -- every property whose latest certificate or count can have changed: those of the new
+    -- certificates, those a new load moved a certificate away from, those of newly removed
+    -- certificates, and the vacated ones
     select new_certificates.property_key from new_certificates
+    union distinct
+    select new_certificates.previous_property_key
+    from new_certificates
+    where new_certificates.previous_property_key is not null
+    union distinct
+    select certificates.property_key
+    from {{ certificates }} as certificates
+    inner join new_removals
+        on certificates.certificate_id = new_removals.certificate_id
     union distinct
     select vacated_properties.property_key from vacated_properties
 
@@ -88,26 +101,6 @@ property_sizes as (
     group by certificates.property_key
 
 ),
-{% else %}
-candidates as (
-
-    select certificates.*
-    from {{ certificates }} as certificates
-    where {{ not_removed('certificates.certificate_id', removed) }}
-
-),
-
-property_sizes as (
-
-    select
-        certificates.property_key,
-        count(*) as certificates_for_property
-    from {{ certificates }} as certificates
-    where {{ not_removed('certificates.certificate_id', removed) }}
-    group by certificates.property_key
-
-),
-{% endif %}
 
 ranked as (
 
@@ -136,6 +129,44 @@ final as (
     where ranked.rank_in_property = 1
 
 )
+{% else %}
+winners as (
+
+    -- every property's latest certificate and count, ranked on the few columns that decide it:
+    -- the certificates' hundred columns are joined to the winners only, never sorted
+    select
+        certificate_id,
+        certificates_for_property
+    from (
+        select
+            certificates.certificate_id,
+            row_number() over (
+                partition by certificates.property_key
+                order by
+                    certificates.lodgement_date desc nulls last,
+                    certificates.lodgement_datetime desc nulls last,
+                    certificates.certificate_id desc,
+                    certificates.load_id desc
+            ) as rank_in_property,
+            count(*) over (partition by certificates.property_key) as certificates_for_property
+        from {{ certificates }} as certificates
+        where {{ not_removed('certificates.certificate_id', removed) }}
+    ) as ranked
+    where rank_in_property = 1
+
+),
+
+final as (
+
+    select
+        {{- column_list(columns, 'certificates') }},
+        cast(winners.certificates_for_property as {{ dbt.type_int() }}) as certificates_for_property
+    from {{ certificates }} as certificates
+    inner join winners
+        on certificates.certificate_id = winners.certificate_id
+
+)
+{% endif %}
 
 select * from final
 {%- endmacro %}

@@ -80,7 +80,9 @@ source as (
 
 renamed as (
 
-    select {{ typed_certificate_columns(kind) }}
+    select
+        {{- typed_certificate_columns(kind) }},
+        cast(null as {{ dbt.type_string() }}) as undecoded_codes
     from source
 
 )
@@ -90,9 +92,32 @@ select * from renamed
 
 
 {#- An intermediate model of records: the new loads of each source's staging model in one set of
-    columns, the latest load of each `keys` kept, with `extra` columns computed on it. -#}
+    columns, the latest load of each `keys` kept, with `extra` columns computed on it. The latest
+    load is chosen on the keys and load columns alone, then joined back, so that the records'
+    hundred columns are never carried through the sort (the first build ranks every record). -#}
 {% macro unioned_latest_loads(staging_models, keys, extra=none) -%}
 with
+
+latest_loads as (
+
+    -- the latest load of each record: its keys, load_id and extracted_at
+    select {{ keys | join(', ') }}, load_id, extracted_at
+    from (
+        select
+            {{ keys | join(', ') }},
+            load_id,
+            extracted_at,
+            row_number() over (
+                partition by {{ keys | join(', ') }}
+                order by load_id desc, extracted_at desc
+            ) as load_rank
+        from (
+            {{- new_loads_of(staging_models, keys + ['load_id', 'extracted_at']) | indent(8) }}
+        ) as loaded
+    ) as ranked
+    where load_rank = 1
+
+),
 
 unioned as (
 
@@ -103,7 +128,14 @@ unioned as (
 
 latest as (
 
-    {{ latest_load('unioned', keys) }}
+    select unioned.*
+    from unioned
+    inner join latest_loads
+        on
+            unioned.{{ keys[0] }} = latest_loads.{{ keys[0] }}
+            {%- for key in keys[1:] + ['load_id', 'extracted_at'] %}
+            and unioned.{{ key }} is not distinct from latest_loads.{{ key }}
+            {%- endfor %}
 
 ),
 
@@ -123,8 +155,37 @@ select * from final
 {#- The intermediate model of a kind's certificates: one row per certificate across sources (its
     latest load), with the key of the property it describes. -#}
 {% macro unioned_certificates(staging_models) -%}
-    {%- set key = property_key('uprn', 'postcode', ['address1', 'address2', 'address3'], 'certificate_id') -%}
-    {{ return(unioned_latest_loads(staging_models, ['certificate_id'], key ~ ' as property_key')) }}
+{%- set key = property_key('uprn', 'postcode', ['address1', 'address2', 'address3'], 'certificate_id') -%}
+with
+
+keyed as (
+
+    {{ unioned_latest_loads(staging_models, ['certificate_id'], key ~ ' as property_key') | indent(4) }}
+
+),
+
+final as (
+
+    -- the property a certificate was moved from by this load (a UPRN update), which the
+    -- latest-by-property marts must recount
+    select
+        keyed.*,
+        {%- if is_incremental() %}
+        case
+            when earlier.property_key != keyed.property_key then earlier.property_key
+        end as previous_property_key
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as previous_property_key
+        {%- endif %}
+    from keyed
+    {%- if is_incremental() %}
+    left join {{ this }} as earlier
+        on keyed.certificate_id = earlier.certificate_id
+    {%- endif %}
+
+)
+
+select * from final
 {%- endmacro %}
 
 
@@ -150,7 +211,9 @@ labels as (
 
 decoded as (
 
-    select {{ mhclg_decoded_columns(kind, 'source', coded) }}
+    select
+        {{- mhclg_decoded_columns(kind, 'source', coded) }},
+        {{ mhclg_undecoded_codes('source', coded) }} as undecoded_codes
     from source
     {%- for key, code in coded.items() %}
     {%- set alias = 'label_' ~ key | replace('-', '_') %}
@@ -166,12 +229,39 @@ decoded as (
 
 renamed as (
 
-    select {{ typed_certificate_columns(kind) }}
+    select
+        {{- typed_certificate_columns(kind) }},
+        undecoded_codes
     from decoded
 
 )
 
 select * from renamed
+{%- endmacro %}
+
+
+{#- The coded fields of a document that have no label, as `field=code` separated by `; ` (NULL
+    when every code was decoded): the codes_have_labels test counts them. Construction years (as
+    some schemas write the age band) are not codes. Reads the joined `label_<field>` relations of
+    decoded_certificates. -#}
+{% macro mhclg_undecoded_codes(relation, coded) -%}
+    {%- if not coded -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- else -%}
+        nullif(array_to_string([
+        {%- for key in coded %}
+            {%- set column = key | replace('-', '_') %}
+            case
+                when
+                    {{ relation }}.{{ column }} is not null and label_{{ column }}.label is null
+                    {%- if key == 'construction-age-band' %}
+                    and not {{ regexp_contains_digits_only(relation ~ '.' ~ column) }}
+                    {%- endif %}
+                    then '{{ column }}=' || {{ relation }}.{{ column }}
+            end{{ ',' if not loop.last }}
+        {%- endfor %}
+        ], '; '), '')
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from tests.doubles import mhclg, odc_v1
 from tests.integration.test_dbt_models import dbt
-from tests.support import LOOPBACK_ENV, ROOT, Warehouse
+from tests.support import LOOPBACK_ENV, ROOT, Warehouse, dbt_env
 
 FIRST, LAST = date(2025, 1, 1), date(2025, 2, 28)
 BANDS = ("A", "B", "C", "D", "E", "F", "G")
@@ -28,9 +28,6 @@ BANDS = ("A", "B", "C", "D", "E", "F", "G")
 def built(tmp_path_factory: pytest.TempPathFactory):
     """Two months of both kinds from each source into one warehouse, then `dbt build` once."""
     work = tmp_path_factory.mktemp("dbt-mhclg")
-    profiles = work / "profiles"
-    profiles.mkdir()
-    shutil.copy(ROOT / "profiles.example.yml", profiles / "profiles.yml")
     v1 = odc_v1.Dataset(
         seed=5, start="2025-01", end="2025-02", rows_per_month={"domestic": 20, "non-domestic": 6}
     )
@@ -38,15 +35,7 @@ def built(tmp_path_factory: pytest.TempPathFactory):
         seed=9, start=FIRST, end=LAST, per_day={"domestic": 2, "non-domestic": 1, "display": 1}
     )
     with odc_v1.OdcV1Double(v1) as old, mhclg.MhclgDouble(live, token="dbt-token") as new:
-        env = {
-            **os.environ,
-            **LOOPBACK_ENV,
-            "DATA_DIR": str(work / "data"),
-            "DBT_PROFILES_DIR": str(profiles),
-            "DBT_TARGET_PATH": str(work / "target"),
-            "DBT_LOG_PATH": str(work / "logs"),
-            "RETRY_BACKOFF": "0.01",
-        }
+        env = dbt_env(work)
         sources = {
             "odc": ({"EPC_EMAIL": old.email, "EPC_API_KEY": old.api_key, "EPC_API_BASE_URL": old.base_url},
                     ["--kinds", "domestic,non-domestic", "--with-recs"]),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from extract.dbt_steps import project_fingerprint
 from tests.doubles.mhclg import Dataset, MhclgDouble
 from tests.support import LOOPBACK_ENV, ROOT, Warehouse, double_env, pinned_command
 
@@ -102,6 +103,14 @@ def test_stale_data_fails_the_run_with_exit_8_and_is_recorded(daily) -> None:
     ages = {t: d["age_hours"] for t, d in json.loads(row["freshness"]).items()}
     assert all(age > 7 * 24 for age in ages.values())
     assert records(data_dir)[row["run_id"]]["status"] == "failed"
+    # the first run's build was the first to succeed: it tested every row; this one tested only
+    # the rows loaded since the first run began
+    first = audit_rows(data_dir)[min(audit_rows(data_dir))]
+    assert first["tests_since"] is None
+    assert row["tests_since"] == f"{first['started_at'].timestamp():.6f}"
+    assert row["dbt_project_hash"] == first["dbt_project_hash"]
+    warehouse = str(data_dir.resolve() / "epc.duckdb")
+    assert first["dbt_project_hash"] == project_fingerprint(ROOT, "duckdb", warehouse)
 
 
 @pytest.mark.parametrize(

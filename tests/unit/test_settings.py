@@ -47,12 +47,19 @@ def test_each_source_has_its_own_default_root() -> None:
         ({"DESTINATION": "bigquery"}, "needs PROJECT_ID"),
         ({"BUCKET": "s3://nope"}, "BUCKET='s3://nope'"),
         ({"BQ_DATASET": "epc", "DUCKDB_PATH": "/tmp/epc.duckdb"}, "named like BQ_DATASET"),
+        ({"FULL_TESTS_WEEKDAY": "someday"}, "FULL_TESTS_WEEKDAY='someday' is not a day of the week"),
     ],
 )
 def test_bad_settings_fail_in_one_line_naming_the_setting(environ: dict[str, str], needle: str) -> None:
     with pytest.raises(ConfigError) as failure:
         settings(**environ)
     assert needle in str(failure.value) and "\n" not in str(failure.value)
+
+
+def test_the_full_test_suite_runs_on_a_weekday_of_choice() -> None:
+    assert settings().full_tests_weekday == "sunday"
+    assert settings(FULL_TESTS_WEEKDAY=" Monday ").full_tests_weekday == "monday"
+    assert settings(FULL_TESTS_WEEKDAY="daily").full_tests_weekday == "daily"
 
 
 def test_credentials_never_show_in_reprs() -> None:
