@@ -109,3 +109,16 @@
 {% macro bigquery__regexp_replace_all(expression, pattern, replacement) -%}
     regexp_replace({{ expression }}, r'{{ pattern }}', '{{ replacement }}')
 {%- endmacro %}
+
+{#- `*` without some columns: DuckDB says EXCLUDE, BigQuery EXCEPT. -#}
+{% macro star_except(columns) -%}
+    {{ return(adapter.dispatch('star_except', 'dame_epc')(columns)) }}
+{%- endmacro %}
+
+{% macro default__star_except(columns) -%}
+    * exclude ({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro bigquery__star_except(columns) -%}
+    * except ({{ columns | join(', ') }})
+{%- endmacro %}

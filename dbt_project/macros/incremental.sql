@@ -68,6 +68,23 @@
 {%- endmacro %}
 
 
+{#- The rows of `relation` from the latest load of each `keys` combination (the highest load_id,
+    then the latest extraction): deterministic, whatever order the loads arrive in. -#}
+{% macro latest_load(relation, keys) -%}
+    select {{ star_except(['load_rank']) }}
+    from (
+        select
+            *,
+            row_number() over (
+                partition by {{ keys | join(', ') }}
+                order by load_id desc, extracted_at desc
+            ) as load_rank
+        from {{ relation }}
+    ) as ranked
+    where load_rank = 1
+{%- endmacro %}
+
+
 {#- The new loads of each source's staging model, as one relation: the union of sources (`columns`
     of them, else all). -#}
 {% macro new_loads_of(models, columns=none) -%}

@@ -92,12 +92,26 @@ select * from renamed
 
 
 {#- An intermediate model of records: the new loads of each source's staging model in one set of
-    columns, the latest load of each `keys` kept, with `extra` columns computed on it. The latest
-    load is chosen on the keys and load columns alone, then joined back, so that the records'
-    hundred columns are never carried through the sort (the first build ranks every record). -#}
+    columns, the latest load of each `keys` kept, with `extra` columns computed on it. The first
+    build chooses the latest load on the keys and load columns alone and joins the winners back,
+    so that the records' hundred columns are never carried through the sort of every record; a
+    daily run ranks its day's worth directly. -#}
 {% macro unioned_latest_loads(staging_models, keys, extra=none) -%}
 with
+{% if is_incremental() %}
+unioned as (
 
+    -- every source's records loaded since the last run, in one set of columns (a day's worth)
+    {{ new_loads_of(staging_models) }}
+
+),
+
+latest as (
+
+    {{ latest_load('unioned', keys) }}
+
+),
+{% else %}
 latest_loads as (
 
     -- the latest load of each record: its keys, load_id and extracted_at
@@ -121,7 +135,7 @@ latest_loads as (
 
 unioned as (
 
-    -- every source's records in one set of columns; on a daily run only the new loads
+    -- every source's records in one set of columns
     {{ new_loads_of(staging_models) }}
 
 ),
@@ -138,6 +152,7 @@ latest as (
             {%- endfor %}
 
 ),
+{% endif %}
 
 final as (
 
