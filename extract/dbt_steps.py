@@ -21,7 +21,7 @@ WORST = ("pass", "warn", "error", "runtime error")  # freshness statuses, mildes
 
 
 # the daily build's selection: the tables it maintains, the seeds and every data test; views are
-# re-created only by the full build, which the job runs whenever the project's files changed
+# re-created only by the full build, which the job runs whenever the project or its warehouse changed
 DAILY_SELECTION = [
     "--select",
     "config.materialized:incremental",
