@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import dlt
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.destinations.exceptions import DatabaseTerminalException, DatabaseUndefinedRelation
 
 from extract.bucket import Bucket
 from extract.pipeline import build_pipeline
@@ -123,7 +123,7 @@ def last_successful_build(settings: Settings) -> tuple[datetime, str | None] | N
                 f"select started_at, dbt_project_hash from {table} where dbt_status = 'success' "
                 "order by started_at desc limit 1"
             )
-        except DatabaseUndefinedRelation:
+        except (DatabaseUndefinedRelation, DatabaseTerminalException):  # no table yet, or an older one
             return None
     if not rows:
         return None

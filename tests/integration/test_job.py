@@ -140,3 +140,23 @@ def test_a_failed_step_exits_non_zero_and_still_writes_its_record(
         assert live.log == []
     if code != 7:
         assert row["dbt_status"] == "skipped"
+
+
+def test_without_a_usable_audit_table_the_job_asks_for_the_full_build(tmp_path: Path) -> None:
+    """No pipeline_runs yet, or one written before the build kept its project hash: no daily
+    build can be trusted, so the look-up says none (the job then builds and tests everything)."""
+    import duckdb
+
+    from extract.audit import last_successful_build
+    from extract.settings import load_settings
+    from extract.sources.registry import SOURCES
+
+    settings = load_settings(environ={"DATA_DIR": str(tmp_path)}, sources=SOURCES)
+    assert last_successful_build(settings) is None
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        con.execute(
+            "create schema dame_epc; create table dame_epc.pipeline_runs "
+            "(run_id varchar, started_at timestamptz, dbt_status varchar); "
+            "insert into dame_epc.pipeline_runs values ('older', now(), 'success')"
+        )
+    assert last_successful_build(settings) is None
