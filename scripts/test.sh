@@ -33,7 +33,7 @@ test -s "$scratch/docs/catalog.json" && test -s "$scratch/docs/index.html"
 
 echo "--- sqlfluff"
 mkdir -p "$scratch/lint"
-DATA_DIR="$scratch/lint" sqlfluff lint dbt_project/models
+DATA_DIR="$scratch/lint" sqlfluff lint --processes 2 dbt_project/models  # dbt templates in this process, workers lint
 
 echo "--- dbt parse and compile for the bigquery target, offline (incremental models need a live relation;"
 echo "    epc_check_sources: false skips the look-up of raw tables, which needs one too)"
