@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -50,7 +50,7 @@ from extract.sources.odc.tables import TABLES as ODC_TABLES  # noqa: E402
 from tests.doubles.mhclg import Dataset as LiveDataset  # noqa: E402
 from tests.doubles.mhclg import MhclgDouble  # noqa: E402
 from tests.doubles.odc_v1 import Dataset  # noqa: E402
-from tests.support import LOOPBACK_ENV, differences_from_full_refresh, pinned_command  # noqa: E402
+from tests.support import LOOPBACK_ENV, differences_from_full_refresh, pinned_command, pinned_load_id  # noqa: E402
 
 SCHEMA = "dame_epc"
 TOKEN = "bench-token"
@@ -165,14 +165,13 @@ def land_day(env: dict[str, str], api: MhclgDouble, day: date) -> str:
     """The live extractor's run on `day` (its clock pinned to 09:00); returns the run's first
     possible load id (the clock when it started), from which the day's tests read."""
     api.today = day
-    started = datetime.combine(day, datetime.min.time(), UTC).replace(hour=9)
     command = pinned_command(
         day, "extract", ["--kinds", ",".join(KINDS), "--start", f"{FIRST_LIVE_DAY:%Y-%m}"]
     )
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"the extractor failed on {day}: {done.stderr.strip()[-800:]}")
-    return f"{started.timestamp():.6f}"
+    return pinned_load_id(day)
 
 
 def profile(title: str, build: Build, top: int = 12) -> None:

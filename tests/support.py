@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +139,12 @@ _PINNED = (
 def pinned_command(day: date, module: str, args: list[str], at: str = "09:00:00") -> list[str]:
     """`python -m module ARGS` as on `day` at `at` UTC (the same date in London)."""
     return [sys.executable, "-c", _PINNED, f"{day.isoformat()}T{at}+00:00", module, *args]
+
+
+def pinned_load_id(day: date, at: str = "09:00:00") -> str:
+    """The lowest load id a run started by `pinned_command(day, …, at=at)` can write: its clock's
+    start as dlt's load ids spell it (epoch seconds)."""
+    return f"{datetime.fromisoformat(f'{day.isoformat()}T{at}+00:00').timestamp():.6f}"
 
 
 def ndjson_rows(path: Path) -> list[dict]:

@@ -18,7 +18,7 @@ import pytest
 from extract.dbt_steps import build_args
 from tests.doubles import mhclg, odc_v1
 from tests.integration.test_dbt_models import DBT, dbt
-from tests.support import ROOT, dbt_env, differences_from_full_refresh, pinned_command
+from tests.support import ROOT, dbt_env, differences_from_full_refresh, pinned_command, pinned_load_id
 
 FIRST_DAY = date(2026, 1, 6)
 DAYS = [FIRST_DAY + timedelta(days=n) for n in range(0, 9, 3)]  # a run every third day
@@ -33,7 +33,7 @@ def daily_build(env: dict[str, str], since: str) -> subprocess.CompletedProcess:
 
 def since(day: date) -> str:
     """The load id from which the build after `day`'s run tests: the run's start (09:00)."""
-    return f"{datetime.combine(day, datetime.min.time(), UTC).replace(hour=9).timestamp():.6f}"
+    return pinned_load_id(day)
 
 
 @pytest.fixture(scope="module")
