@@ -7,8 +7,9 @@ with `--env-file`, then in the process environment, then dlt's name (`SOURCES__E
 
 from __future__ import annotations
 
+import io
+import math
 import os
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 import dlt
+from dotenv.parser import parse_stream
 
 from extract.errors import ConfigError
 
@@ -92,19 +94,24 @@ class Settings:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """`KEY=VALUE` lines (optionally `export`-ed or quoted); `#` starts a comment."""
+    """`KEY=VALUE` lines read by python-dotenv's own parser (quotes, `export`, ` #` comments;
+    `KEY=abc#def` keeps `abc#def`), without interpolation. A line it cannot parse, a line without
+    a value, or bytes that are not UTF-8 fail with the line's number."""
     if not path.is_file():
         raise ConfigError(f"--env-file {path} does not exist")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        line = raw[: bad.start].count(b"\n") + 1
+        raise ConfigError(f"--env-file {path} line {line} is not UTF-8 text") from None
     values = {}
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, raw = line.removeprefix("export ").partition("=")
-        if not sep or not key.strip().isidentifier():
-            raise ConfigError(f"--env-file {path} line {number} is not KEY=VALUE")
-        parsed = shlex.split(raw, comments=True)
-        values[key.strip()] = parsed[0] if parsed else ""
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.key is None and not binding.error:
+            continue  # a blank or comment line
+        if binding.error or binding.value is None:
+            raise ConfigError(f"--env-file {path} line {binding.original.line} is not KEY=VALUE")
+        values[binding.key] = binding.value
     return values
 
 
@@ -164,7 +171,7 @@ def _rate_limit(raw: str | None) -> tuple[int, float]:
         limit = int(count), float(seconds)
     except ValueError:
         limit = (0, 0.0)
-    if limit[0] < 1 or limit[1] <= 0:
+    if limit[0] < 1 or not (0 < limit[1] < math.inf):  # also refuses nan
         raise ConfigError(f"RATE_LIMIT={raw!r}: use requests/seconds, e.g. 6000/300")
     return limit
 

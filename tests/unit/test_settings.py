@@ -42,6 +42,14 @@ def test_each_source_has_its_own_default_root() -> None:
         ({"PAGE_SIZE": "many"}, "PAGE_SIZE='many' is not a int"),
         ({"RATE_LIMIT": "0/300"}, "RATE_LIMIT='0/300'"),
         ({"RATE_LIMIT": "fast"}, "RATE_LIMIT='fast'"),
+        ({"RATE_LIMIT": "5/nan"}, "RATE_LIMIT='5/nan'"),
+        ({"RATE_LIMIT": "5/inf"}, "RATE_LIMIT='5/inf'"),
+        ({"RATE_LIMIT": "5/-1"}, "RATE_LIMIT='5/-1'"),
+        ({"RATE_LIMIT": "-5/300"}, "RATE_LIMIT='-5/300'"),
+        ({"PAGE_SIZE": "0"}, "PAGE_SIZE=0 is out of range"),
+        ({"REQUEST_TIMEOUT_SECONDS": "nan"}, "REQUEST_TIMEOUT_SECONDS=nan is out of range"),
+        ({"REQUEST_TIMEOUT_SECONDS": "inf"}, "REQUEST_TIMEOUT_SECONDS=inf is out of range"),
+        ({"RETRY_MAX": "-1"}, "RETRY_MAX=-1 is out of range"),
         ({"EPC_API_BASE_URL": "ftp://x"}, "is not an http(s) URL"),
         ({"DESTINATION": "snowflake"}, "unknown destination 'snowflake'"),
         ({"DESTINATION": "bigquery"}, "needs PROJECT_ID"),
@@ -76,6 +84,31 @@ def test_env_file_lines_are_key_value_with_quotes_exports_and_comments(tmp_path:
     path.write_text("not a setting\n")
     with pytest.raises(ConfigError, match="line 1 is not KEY=VALUE"):
         read_env_file(path)
+
+
+def test_env_file_values_follow_python_dotenv(tmp_path: Path) -> None:
+    path = tmp_path / "epc.env"
+    path.write_text("EPC_API_KEY=abc#def\nEPC_EMAIL=a@b.c #a comment\nSOURCE='odc' # quoted\n")
+    assert read_env_file(path) == {"EPC_API_KEY": "abc#def", "EPC_EMAIL": "a@b.c", "SOURCE": "odc"}
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"A=1\nEPC_EMAIL=\"unbalanced\nB=2\n", "line 2 is not KEY=VALUE"),
+        (b"A=1\nB=2\nEPC_API_KEY='no end\n", "line 3 is not KEY=VALUE"),
+        (b"A=1\nEPC_EMAIL=caf\xe9@example.org\n", "line 2 is not UTF-8 text"),
+        (b"\xff\xfeA=1\n", "line 1 is not UTF-8 text"),
+    ],
+)
+def test_a_broken_env_file_fails_in_one_line_with_the_line_number(
+    tmp_path: Path, content: bytes, needle: str
+) -> None:
+    path = tmp_path / "epc.env"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as failure:
+        read_env_file(path)
+    assert needle in str(failure.value) and "\n" not in str(failure.value)
 
 
 def test_the_env_file_wins_over_the_environment(tmp_path: Path) -> None:
