@@ -56,7 +56,11 @@ def parse_args(
         choices=("certs", "recs"),
         help="clear the window's checkpoints of that part first, so that all of it is fetched again",
     )
-    parser.add_argument("--env-file", type=Path, help="KEY=VALUE settings file (python-dotenv rules); its values win over the environment")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        help="KEY=VALUE settings file (python-dotenv rules); its values win over the environment",
+    )
     parser.add_argument(
         "--destination", choices=DESTINATIONS, help="warehouse (default: DESTINATION or duckdb)"
     )
