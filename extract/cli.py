@@ -6,14 +6,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.errors import ConfigError, UserError
 from extract.kinds import parse_kinds
+from extract.lock import run_lock
 from extract.months import resolve_window
 from extract.progress import event, setup_logging
-from extract.runner import Runner, UnitResult, log_plan
+from extract.runner import Runner, UnitResult, log_plan, user_error
 from extract.settings import DESTINATIONS, Settings, load_settings
 from extract.sources.registry import SOURCES
 
@@ -185,6 +187,11 @@ def print_summary(settings: Settings, runner: Runner, results: list[UnitResult])
         print(f"  {settings.dataset}.{table}: {count} rows")
 
 
+def owner(prog: str, argv: list[str] | None) -> str:
+    """What a run lock says holds it: the command line (flags only; credentials are never flags)."""
+    return " ".join([prog, *(sys.argv[1:] if argv is None else argv)])
+
+
 def report(exc: UserError) -> int:
     """The one line a user error prints; its exit code."""
     print(f"error: {exc}", file=sys.stderr)
@@ -195,10 +202,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(argv)
         setup_logging(args.log_format)
-        extract(args, settings_of(args))
+        settings = settings_of(args)
+        with nullcontext() if args.dry_run else run_lock(settings, owner("python -m extract", argv)):
+            extract(args, settings)
         return 0
     except UserError as exc:
         return report(exc)
     except KeyboardInterrupt:
         print("error: interrupted; what is not done yet is fetched again next run", file=sys.stderr)
         return 130
+    except Exception as exc:  # a user error beneath a library's (a warehouse in use, refused)
+        if translated := user_error(exc):
+            return report(translated)
+        raise

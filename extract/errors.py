@@ -31,6 +31,12 @@ class ApiUnavailableError(UserError):
     exit_code = 5
 
 
+class ConcurrentRunError(UserError):
+    """Another run holds the lock of the same bucket and dataset, or the DuckDB file is in use."""
+
+    exit_code = 6
+
+
 class BuildError(UserError):
     """The daily job's `dbt build` failed: a model or a data test."""
 

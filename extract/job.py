@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import ExitStack
 
 from extract.audit import RunRecord, last_successful_build, write_to_bucket, write_to_warehouse
-from extract.cli import Extraction, extract, parse_args, report, settings_of
+from extract.cli import Extraction, extract, owner, parse_args, report, settings_of
 from extract.dbt_steps import Dbt
 from extract.errors import BuildError, StaleDataError, UserError
+from extract.lock import run_lock
 from extract.months import register_today
 from extract.progress import event, setup_logging
+from extract.runner import user_error
 from extract.settings import WEEKDAYS, Settings
 from extract.sources.registry import SOURCES
 
@@ -74,6 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_of(args)
     except UserError as exc:  # nowhere to write an audit record yet
         return report(exc)
+    with ExitStack() as held:
+        if not args.dry_run:
+            try:  # held until the run record is written: nothing of another run interleaves
+                held.enter_context(run_lock(settings, owner("python -m extract.job", argv)))
+            except UserError as exc:  # another run holds the lock: its record is its own
+                return report(exc)
+        return run(args, settings)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """The steps, then the run record in the warehouse and the bucket; the exit code."""
     record = RunRecord.start(register_today())
     record.source = settings.source
     code, error = 0, None
@@ -83,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         code, error = exc.exit_code, str(exc)
     except KeyboardInterrupt:
         code, error = 130, "interrupted; what is not done yet is fetched again next run"
+    except Exception as exc:  # a user error beneath a library's (a warehouse in use, refused)
+        translated = user_error(exc)
+        if translated is None:
+            raise
+        code, error = translated.exit_code, str(translated)
     if args.dry_run:  # nothing ran: nothing to record
         if error:
             print(f"error: {error}", file=sys.stderr)

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 from google.api_core.exceptions import Forbidden, Unauthorized
@@ -18,7 +19,7 @@ from google.auth.exceptions import GoogleAuthError
 from extract.bucket import Bucket
 from extract.checkpoints import Checkpoints, Ledger, Unit, Work
 from extract.concurrency import Prefetcher
-from extract.errors import ConfigError, CredentialsError, UserError
+from extract.errors import ConcurrentRunError, ConfigError, CredentialsError, UserError
 from extract.kinds import Kind
 from extract.landing import TableFiles
 from extract.months import Month, register_today
@@ -29,6 +30,7 @@ from extract.settings import Settings
 from extract.sources.base import Source
 from extract.sources.registry import SOURCES
 
+_LOCK_HOLDER = re.compile(r"PID (\d+)")  # DuckDB's "Conflicting lock is held in … (PID 123)"
 _LATER_PART = re.compile(r"\d+\.jsonl\.gz")  # `{table}.{part}.jsonl.gz`, after the table's name
 
 
@@ -187,7 +189,7 @@ class Runner:
             tables.update({name: n for name, n in counts.items() if name in raw})
             return self._land(files.close(), unit, part)
         except PipelineStepFailed as exc:
-            raise _user_error(exc) or exc from None
+            raise user_error(exc) or exc from None
         finally:
             files.discard()
 
@@ -236,13 +238,20 @@ def _peek(pages: Iterable[list[Any]]) -> Iterator[list[Any]] | None:
     return None if first is None else itertools.chain([first], remaining)
 
 
-def _user_error(exc: BaseException) -> UserError | None:
+def user_error(exc: BaseException) -> UserError | None:
     """The user error dlt wrapped while running our resource, or the one a missing or refused
-    warehouse credential means, if any."""
+    warehouse credential or a DuckDB file in use by another process means, if any."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, UserError):
             return exc
+        if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+            holder = _LOCK_HOLDER.search(str(exc))
+            return ConcurrentRunError(
+                "the DuckDB file is in use by another process"
+                + (f" (pid {holder.group(1)})" if holder else "")
+                + ": wait for it to end (DUCKDB_PATH names the file)"
+            )
         if isinstance(exc, (GoogleAuthError, Forbidden, Unauthorized)):
             return CredentialsError(
                 f"Google Cloud refused or lacks credentials ({type(exc).__name__}): set "

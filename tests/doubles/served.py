@@ -7,6 +7,7 @@ import contextlib
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,8 +19,8 @@ class Fault:
     """A scripted misbehaviour for requests whose path+query contains `match`.
 
     `status` answers with that code (429 and 503 carry `Retry-After` if given); `body` spoils what
-    would have been a 200/206, in ways each double lists. The first `skip` matching requests pass;
-    then `times` are hit (-1: all).
+    would have been a 200/206, in ways each double lists; `delay` holds the answer back that many
+    seconds. The first `skip` matching requests pass; then `times` are hit (-1: all).
     """
 
     match: str = ""
@@ -28,6 +29,7 @@ class Fault:
     times: int = 1
     skip: int = 0
     retry_after: str | None = None
+    delay: float = 0.0
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -106,8 +108,11 @@ class ServedDouble:
                     fault.skip -= 1
                     continue
                 fault.times -= 1 if fault.times > 0 else 0
-                return fault
-        return None
+                break
+            else:
+                return None
+        time.sleep(fault.delay)
+        return fault
 
     def record(self, entry: Any) -> None:
         with self._lock:

@@ -95,7 +95,7 @@ def test_env_file_values_follow_python_dotenv(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
-        (b"A=1\nEPC_EMAIL=\"unbalanced\nB=2\n", "line 2 is not KEY=VALUE"),
+        (b'A=1\nEPC_EMAIL="unbalanced\nB=2\n', "line 2 is not KEY=VALUE"),
         (b"A=1\nB=2\nEPC_API_KEY='no end\n", "line 3 is not KEY=VALUE"),
         (b"A=1\nEPC_EMAIL=caf\xe9@example.org\n", "line 2 is not UTF-8 text"),
         (b"\xff\xfeA=1\n", "line 1 is not UTF-8 text"),
