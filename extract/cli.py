@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections import Counter
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +14,8 @@ from extract.errors import ConfigError, UserError
 from extract.kinds import parse_kinds
 from extract.lock import run_lock
 from extract.months import resolve_window
-from extract.progress import event, setup_logging
+from extract.places import check_writable
+from extract.progress import event, failure, json_logs, requested_format, setup_logging
 from extract.runner import Runner, UnitResult, log_plan, user_error
 from extract.settings import DESTINATIONS, Settings, load_settings
 from extract.sources.registry import SOURCES
@@ -194,24 +195,38 @@ def owner(prog: str, argv: list[str] | None) -> str:
 
 def report(exc: UserError) -> int:
     """The one line a user error prints; its exit code."""
-    print(f"error: {exc}", file=sys.stderr)
+    failure(str(exc), exit_code=exc.exit_code)
     return exc.exit_code
 
 
+def unexpected(exc: Exception) -> int:
+    """A failure that is no user error (a bug): raised again, traceback and all, except with
+    `--log-format json`, where it is one JSON object carrying the traceback; exit 1."""
+    if not json_logs():
+        raise exc
+    failure(f"unexpected {type(exc).__name__}: {exc}", exit_code=1, traceback=traceback.format_exc())
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
+    setup_logging(requested_format(sys.argv[1:] if argv is None else argv))
     try:
         args = parse_args(argv)
         setup_logging(args.log_format)
         settings = settings_of(args)
-        with nullcontext() if args.dry_run else run_lock(settings, owner("python -m extract", argv)):
+        if args.dry_run:
+            extract(args, settings)
+            return 0
+        check_writable(settings)
+        with run_lock(settings, owner("python -m extract", argv)):
             extract(args, settings)
         return 0
     except UserError as exc:
         return report(exc)
     except KeyboardInterrupt:
-        print("error: interrupted; what is not done yet is fetched again next run", file=sys.stderr)
+        failure("interrupted; what is not done yet is fetched again next run", exit_code=130)
         return 130
     except Exception as exc:  # a user error beneath a library's (a warehouse in use, refused)
         if translated := user_error(exc):
             return report(translated)
-        raise
+        return unexpected(exc)

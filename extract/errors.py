@@ -37,6 +37,12 @@ class ConcurrentRunError(UserError):
     exit_code = 6
 
 
+class StorageError(UserError):
+    """A place the run writes (data folder, DuckDB folder, bucket) is read-only, full or missing."""
+
+    exit_code = 9
+
+
 class BuildError(UserError):
     """The daily job's `dbt build` failed: a model or a data test."""
 

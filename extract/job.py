@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from contextlib import ExitStack
 
 from extract.audit import RunRecord, last_successful_build, write_to_bucket, write_to_warehouse
@@ -20,7 +21,8 @@ from extract.dbt_steps import Dbt
 from extract.errors import BuildError, StaleDataError, UserError
 from extract.lock import run_lock
 from extract.months import register_today
-from extract.progress import event, setup_logging
+from extract.places import check_writable
+from extract.progress import event, failure, json_logs, requested_format, setup_logging
 from extract.runner import user_error
 from extract.settings import WEEKDAYS, Settings
 from extract.sources.registry import SOURCES
@@ -71,6 +73,7 @@ def fresh_tables(settings: Settings, extraction: Extraction) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    setup_logging(requested_format(sys.argv[1:] if argv is None else argv))
     try:
         args = parse_args(argv, prog="python -m extract.job", description=__doc__)
         setup_logging(args.log_format)
@@ -80,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as held:
         if not args.dry_run:
             try:  # held until the run record is written: nothing of another run interleaves
+                check_writable(settings)
                 held.enter_context(run_lock(settings, owner("python -m extract.job", argv)))
-            except UserError as exc:  # another run holds the lock: its record is its own
+            except UserError as exc:  # no place to write, or another run's: no record of ours
                 return report(exc)
         return run(args, settings)
 
@@ -90,28 +94,29 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """The steps, then the run record in the warehouse and the bucket; the exit code."""
     record = RunRecord.start(register_today())
     record.source = settings.source
-    code, error = 0, None
+    code, error, trace = 0, None, None
     try:
         run_steps(args, settings, record)
     except UserError as exc:
         code, error = exc.exit_code, str(exc)
     except KeyboardInterrupt:
         code, error = 130, "interrupted; what is not done yet is fetched again next run"
-    except Exception as exc:  # a user error beneath a library's (a warehouse in use, refused)
+    except Exception as exc:  # a user error beneath a library's (a warehouse in use), or a bug
         translated = user_error(exc)
         if translated is None:
-            raise
-        code, error = translated.exit_code, str(translated)
+            code, error, trace = 1, f"unexpected {type(exc).__name__}: {exc}", traceback.format_exc()
+        else:
+            code, error = translated.exit_code, str(translated)
     if args.dry_run:  # nothing ran: nothing to record
         if error:
-            print(f"error: {error}", file=sys.stderr)
+            failure(error, exit_code=code)
         return code
     record.finish(error)
     for write in (write_to_warehouse, write_to_bucket):
         try:
             write(settings, record)
         except Exception as exc:  # the audit must not hide the run's own outcome
-            print(f"error: the run record could not be written ({type(exc).__name__})", file=sys.stderr)
+            failure(f"the run record could not be written ({type(exc).__name__})", exit_code=1)
             code = code or 1
     event(
         f"job {record.run_id}: {record.status}; {record.certificates_new} new certificates, "
@@ -119,8 +124,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         run_id=record.run_id,
         status=record.status,
     )
+    if trace and not json_logs():
+        print(trace, file=sys.stderr, end="")
     if error:
-        print(f"error: {error}", file=sys.stderr)
+        failure(error, exit_code=code, **({"traceback": trace} if trace else {}))
     return code
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from extract.bucket import Bucket
-from extract.errors import ConcurrentRunError
+from extract.errors import ConcurrentRunError, StorageError
 from extract.progress import event
 from extract.settings import Settings
 
@@ -72,6 +72,10 @@ class RunLock:
                 self.bucket.fs.pipe_file(path, data, mode="create")
         except FileExistsError:
             return False
+        except OSError as exc:  # read-only, full, not a folder, or refused (GCS: 403)
+            raise StorageError(
+                f"BUCKET: {self.bucket.uri(self.key)} cannot be written ({exc.strerror or exc})"
+            ) from None
         held = self._read()
         return held is not None and held.get("token") == self.record["token"]
 

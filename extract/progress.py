@@ -25,14 +25,56 @@ class _JsonFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
 
+class _OwnFormat(logging.StreamHandler):
+    """A stderr handler that keeps the format it was made with: dlt sets its own formatter on the
+    first handler of its logger when its runtime starts."""
+
+    def setFormatter(self, fmt: logging.Formatter | None) -> None:  # noqa: N802 (logging's name)
+        if self.formatter is None:
+            super().setFormatter(fmt)
+
+
+_FORMAT = {"log": "text"}
+
+
 def setup_logging(log_format: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    """Our lines, dlt's and Python warnings on stderr, all in `log_format` (`text` or `json`)."""
+    _FORMAT["log"] = log_format
+    handler = _OwnFormat(sys.stderr)
     handler.setFormatter(
         _JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S")
     )
     LOGGER.handlers[:] = [handler]
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
+    logging.captureWarnings(True)
+    for name in ("dlt", "py.warnings"):
+        library = logging.getLogger(name)
+        library.handlers[:] = [handler]
+        library.propagate = False
+
+
+def requested_format(argv: list[str]) -> str:
+    """`--log-format` as given in `argv`, before the flags are parsed (so that an error in them is
+    reported in the format asked for)."""
+    for position, arg in enumerate(argv):
+        if arg == "--log-format" and position + 1 < len(argv):
+            return argv[position + 1]
+        if arg.startswith("--log-format="):
+            return arg.partition("=")[2]
+    return "text"
+
+
+def json_logs() -> bool:
+    return _FORMAT["log"] == "json"
+
+
+def failure(message: str, **fields: Any) -> None:
+    """The run's final error: `error: …` on one line, or one JSON object at level error."""
+    if json_logs():
+        LOGGER.error(message, extra={"fields": fields})
+    else:
+        print(f"error: {message}", file=sys.stderr)
 
 
 def event(message: str, **fields: Any) -> None:

@@ -24,6 +24,7 @@ from extract.kinds import Kind
 from extract.landing import TableFiles
 from extract.months import Month, register_today
 from extract.pipeline import Warehouse, build_warehouse
+from extract.places import storage_error
 from extract.progress import Progress, UnitStats, event
 from extract.raw_tables import RawTable
 from extract.settings import Settings
@@ -240,11 +241,14 @@ def _peek(pages: Iterable[list[Any]]) -> Iterator[list[Any]] | None:
 
 def user_error(exc: BaseException) -> UserError | None:
     """The user error dlt wrapped while running our resource, or the one a missing or refused
-    warehouse credential or a DuckDB file in use by another process means, if any."""
+    warehouse credential, a place that cannot be written or a DuckDB file in use by another
+    process means, if any."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, UserError):
             return exc
+        if stored := storage_error(exc):
+            return stored
         if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
             holder = _LOCK_HOLDER.search(str(exc))
             return ConcurrentRunError(
