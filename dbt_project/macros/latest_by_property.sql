@@ -1,3 +1,26 @@
+{#- The whole model `enr_{kind}_latest_by_uprn`: its configuration and latest_by_property over
+    the kind's unioned certificates. enforce_table_contracts is false only for the BigQuery
+    emulator, which cannot parse the CREATE TABLE (columns) AS SELECT an enforced contract
+    generates (its DDL is asserted instead). -#}
+{% macro latest_by_uprn(kind) -%}
+{%- set certificates = 'int_certificates__' ~ kind ~ '_unioned' -%}
+{{
+    config(
+        materialized='incremental',
+        unique_key='property_key',
+        on_schema_change='append_new_columns',
+        partition_by=lodgement_month_partition(),
+        cluster_by=['property_key'],
+        contract={'enforced': var('enforce_table_contracts', true)},
+        post_hook=[
+            "{{ drop_stale_latest(this, ref('" ~ certificates ~ "'), ref('int_certificates__removed')) }}",
+        ],
+    )
+}}
+{{ latest_by_property(kind, ref(certificates), ref('int_certificates__removed')) }}
+{%- endmacro %}
+
+
 {#- The latest certificate of each property, for any kind: the model body of every
     `enr_{kind}_latest_by_uprn`. One row per property_key; the latest is the certificate with the
     latest lodgement date, then the latest lodgement time (a missing time loses), then the highest

@@ -67,6 +67,42 @@ select * from renamed
 {%- endmacro %}
 
 
+{#- A live-service base model of recommendation reports (CEPC-RR, DEC-RR) as landed: the report
+    document, and the certificate it names (DEC-RR reports may name none). -#}
+{% macro mhclg_base_reports(kind) -%}
+with
+
+source as (
+
+    select * from {{ epc_source('mhclg', 'mhclg_' ~ kind ~ '_reports_raw_json') }}
+
+),
+
+renamed as (
+
+    select
+        -- keys
+        certificate_number,
+        related_certificate_number,
+
+        -- dates
+        lodgement_date,
+
+        -- the report document
+        payload,
+
+        -- load
+        extracted_at,
+        _dlt_load_id as load_id
+
+    from source
+
+)
+
+select * from renamed
+{%- endmacro %}
+
+
 {#- A staging model of certificates: a base model's text columns typed and cleaned by the kind's
     column definitions (certificate_columns). -#}
 {% macro typed_certificates(kind, base_model) -%}
