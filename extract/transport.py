@@ -9,9 +9,11 @@ and the paging; written here is only what it does not do, each piece saying why.
 from __future__ import annotations
 
 import collections
+import contextlib
+import socket
 import threading
 import time
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import requests
@@ -129,21 +131,76 @@ class RequestCounts:
 class LimitedAdapter(HTTPAdapter):
     """Counts every request sent and, with a `limiter`, takes a slot for it, retries included:
     dlt's retries re-send the prepared request beneath auth and hooks, so only the transport sees
-    each one."""
+    each one. With a `deadline`, a whole answer (its body included) must arrive within that many
+    seconds of sending: the socket timeout bounds each read only, so a server sending its body a
+    few bytes at a time would otherwise hold a request for ever. A request past its deadline is
+    cut and fails as a timeout (which dlt retries)."""
 
-    def __init__(self, limiter: RateLimiter | None, pool_size: int, counts: RequestCounts) -> None:
+    def __init__(
+        self,
+        limiter: RateLimiter | None,
+        pool_size: int,
+        counts: RequestCounts,
+        deadline: float | None = None,
+    ) -> None:
         super().__init__(pool_connections=1, pool_maxsize=pool_size)
-        self.limiter, self.counts = limiter, counts
+        self.limiter, self.counts, self.deadline = limiter, counts, deadline
+
+    @classmethod
+    def for_run(cls, settings: Settings, counts: RequestCounts, limiter: RateLimiter | None = None) -> Self:
+        """The transport of a source's client: a connection per request in flight (plus two), and
+        REQUEST_TIMEOUT_SECONDS as each request's whole deadline as well as its socket timeout."""
+        return cls(limiter, settings.max_concurrency + 2, counts, settings.request_timeout)
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         self.counts.add(request.url or "")
         if self.limiter is None:
-            return super().send(request, *args, **kwargs)
+            return self._within_deadline(request, *args, **kwargs)
         self.limiter.acquire()
         try:
-            return super().send(request, *args, **kwargs)
+            return self._within_deadline(request, *args, **kwargs)
         finally:
             self.limiter.release()
+
+    def _within_deadline(
+        self, request: requests.PreparedRequest, stream: bool = False, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        if self.deadline is None or stream:  # a streamed download is read, and bounded, by its caller
+            return super().send(request, stream, *args, **kwargs)
+        started = time.monotonic()
+        response = super().send(request, True, *args, **kwargs)
+        cut = threading.Event()
+
+        def cut_off() -> None:
+            cut.set()
+            _hang_up(response)
+
+        timer = threading.Timer(max(self.deadline - (time.monotonic() - started), 0.0), cut_off)
+        timer.daemon = True
+        timer.start()
+        try:
+            _ = response.content  # the body, read while the timer stands
+        except (requests.RequestException, OSError, AttributeError, ValueError):
+            if not cut.is_set():
+                raise
+        finally:
+            timer.cancel()
+        if cut.is_set():
+            response.close()
+            raise requests.exceptions.ReadTimeout(
+                f"no whole answer within {self.deadline:g} s", request=request, response=response
+            )
+        return response
+
+
+def _hang_up(response: requests.Response) -> None:
+    """Closes the socket a response is being read from, so that the reading thread stops."""
+    connection = getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    response.close()
 
 
 class TranslateErrors:
@@ -171,6 +228,11 @@ class TranslateErrors:
             ) from None
         if isinstance(exc, requests.exceptions.ChunkedEncodingError):
             raise SourceDataError(f"{self.where}: the response was cut short {self.attempts} times") from None
+        if isinstance(exc, requests.Timeout) and str(exc).startswith("no whole answer"):
+            raise ApiUnavailableError(
+                f"{self.where}: {exc} after {self.attempts} attempts (the server sends too slowly; "
+                "REQUEST_TIMEOUT_SECONDS bounds each whole request)"
+            ) from None
         if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
             raise ApiUnavailableError(
                 f"{self.where}: cannot reach the EPC API at {self.base_url} "

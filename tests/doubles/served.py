@@ -19,8 +19,9 @@ class Fault:
     """A scripted misbehaviour for requests whose path+query contains `match`.
 
     `status` answers with that code (429 and 503 carry `Retry-After` if given); `body` spoils what
-    would have been a 200/206, in ways each double lists; `delay` holds the answer back that many
-    seconds. The first `skip` matching requests pass; then `times` are hit (-1: all).
+    would have been a 200/206, in ways each double lists (both: `drip`, the body a few bytes at a
+    time); `delay` holds the answer back that many seconds. The first `skip` matching requests
+    pass; then `times` are hit (-1: all).
     """
 
     match: str = ""
@@ -117,6 +118,18 @@ class ServedDouble:
     def record(self, entry: Any) -> None:
         with self._lock:
             self.log.append(entry)
+
+
+def write_body(wfile: Any, body: bytes, fault: Fault | None) -> None:
+    """The body at once, or for a `drip` fault 8 bytes every 200 ms: each read of a client gets
+    something long before its socket timeout, so only a whole-request deadline stops it."""
+    if fault is None or fault.body != "drip":
+        wfile.write(body)
+        return
+    for start in range(0, len(body), 8):
+        wfile.write(body[start : start + 8])
+        wfile.flush()
+        time.sleep(0.2)
 
 
 def serve_until_stopped(double: ServedDouble, name: str, url_file: Path | None) -> int:

@@ -49,7 +49,7 @@ class MhclgApi:
         self.limiter = RateLimiter(*settings.rate_limit)
         self._auth = BearerTokenAuth(token=token)
         self.sent = RequestCounts()
-        self._transport = LimitedAdapter(self.limiter, settings.max_concurrency + 2, self.sent)
+        self._transport = LimitedAdapter.for_run(settings, self.sent, self.limiter)
         self._http = retrying_client(settings)
         self._rest_config = resolve_configuration(RuntimeConfiguration())  # once: a client per thread
         self._local = threading.local()

@@ -44,7 +44,7 @@ class OdcApi:
         self._auth = HttpBasicAuth(email, key)
         self._http = retrying_client(settings)
         self.sent = RequestCounts()
-        self._transport = LimitedAdapter(None, settings.max_concurrency + 2, self.sent)
+        self._transport = LimitedAdapter.for_run(settings, self.sent)
         self._local = threading.local()
 
     @property

@@ -97,7 +97,7 @@ import orjson
 
 from tests.doubles.mhclg import codes, exports
 from tests.doubles.mhclg.dataset import CONSTITUENCIES, COUNCILS, Certificate, Dataset, search_summary
-from tests.doubles.served import Fault, QuietServer, ServedDouble
+from tests.doubles.served import Fault, QuietServer, ServedDouble, write_body
 
 KINDS = ("domestic", "non-domestic", "display")
 MAX_PAGE_SIZE = 5000
@@ -475,7 +475,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
         if not self._head:
-            self.wfile.write(body)
+            write_body(self.wfile, body, fault if spoil else None)
 
 
 # --- request handling, kept apart from HTTP so the rules read in one place -----------------------

@@ -42,7 +42,7 @@ import orjson
 
 from tests.doubles.odc_v1 import bulk, fields
 from tests.doubles.odc_v1.dataset import Dataset, month_span
-from tests.doubles.served import Fault, QuietServer, ServedDouble
+from tests.doubles.served import Fault, QuietServer, ServedDouble, write_body
 
 KINDS = ("domestic", "non-domestic")
 SEARCH_PARAMS = {
@@ -386,7 +386,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
-        self.wfile.write(body)
+        write_body(self.wfile, body, fault)
         return status
 
     def _text(self, status: int, text: str, headers: dict[str, str] | None = None) -> int:

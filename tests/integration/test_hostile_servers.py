@@ -1,0 +1,102 @@
+"""Servers that misbehave on purpose, against both sources: each run stops with one line and its
+exit code, or recovers; afterwards nothing is lost, nothing duplicated, and nothing is
+checkpointed that was not landed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.doubles.mhclg import Dataset as LiveDataset
+from tests.doubles.mhclg import MhclgDouble
+from tests.doubles.odc_v1 import Dataset as V1Dataset
+from tests.doubles.odc_v1 import OdcV1Double
+from tests.support import Warehouse, double_env, run_subprocess
+
+TOKEN = "hostile-test-token-7d2a"
+
+
+@dataclass
+class Served:
+    """A double, the extractor's environment against it, and what a clean run of `args` lands."""
+
+    api: OdcV1Double | MhclgDouble
+    env: dict[str, str]
+    args: list[str]
+    expected: dict[str, int]  # rows per raw table
+    search: str  # a path fragment of the search requests
+    document: str  # of the requests for one certificate's document (live) or recommendations (v1)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.env["DATA_DIR"])
+
+    def landed(self) -> dict[str, tuple[int, int]]:
+        """Rows and distinct payloads per raw table of `expected` (tables not created: none)."""
+        warehouse = Warehouse(self.data_dir)
+        if not warehouse.path.exists():
+            return {}
+        tables = warehouse.query("select table_name from information_schema.tables where table_schema='{ds}'")
+        sql = "select count(*), count(distinct payload::varchar) from {{ds}}.{table}"
+        mine = [table for (table,) in tables if table in self.expected]
+        return {table: warehouse.query(sql.format(table=table))[0] for table in mine}
+
+    def complete(self) -> bool:
+        """Every row of a clean run landed, once."""
+        return self.landed() == {table: (rows, rows) for table, rows in self.expected.items()}
+
+    def checkpoints(self) -> list[Path]:
+        return sorted((self.data_dir / "bucket/state").rglob("*.json"))
+
+
+@pytest.fixture(params=["v1", "live"])
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
+    if request.param == "v1":
+        data = V1Dataset(seed=11, start="2023-04", end="2023-05")
+        with OdcV1Double(data) as api:
+            env = {"EPC_EMAIL": api.email, "EPC_API_KEY": api.api_key, "EPC_API_BASE_URL": api.base_url,
+                   "DATA_DIR": str(tmp_path / "data"), "RETRY_BACKOFF": "0.01", "RETRY_MAX": "1",
+                   "SOURCE": "odc"}  # fmt: skip
+            certs = [r for m in ("2023-04", "2023-05") for r in data.rows("domestic", m)]
+            recs = sum(len(data.recommendations("domestic", r["lmk-key"])) for r in certs)
+            expected = {"domestic_raw_json": len(certs), "domestic_recommendations_raw_json": recs}
+            args = ["--kinds", "domestic", "--start", "2023-04", "--end", "2023-05", "--with-recs"]
+            yield Served(api, env, args, expected, "/domestic/search", "/domestic/recommendations")
+        return
+    live = LiveDataset(seed=3, start="2025-01-01", end="2025-01-31",
+                       per_day={"domestic": 2, "non-domestic": 0, "display": 0})  # fmt: skip
+    with MhclgDouble(live, token=TOKEN) as api:
+        env = double_env(api, tmp_path / "data", TOKEN, RETRY_MAX="1")
+        expected = {"mhclg_domestic_raw_json": len(live.certificates("domestic", live.start, live.end))}
+        args = ["--kinds", "domestic", "--start", "2025-01", "--end", "2025-01"]
+        yield Served(api, env, args, expected, "/api/domestic/search", "/api/certificate")
+
+
+def error_line(stderr: str) -> str:
+    """The run's error: one line, the last on stderr (progress lines may come before it)."""
+    lines = stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert errors == lines[-1:], stderr
+    return errors[0]
+
+
+# --- 2. time without bound ----------------------------------------------------------------------------
+@pytest.mark.parametrize("where", ["search", "document"])
+def test_an_answer_dripped_a_few_bytes_at_a_time_is_cut_at_the_request_deadline(served: Served, where):
+    """Every read gets bytes well within the socket timeout; only the whole-request deadline
+    (REQUEST_TIMEOUT_SECONDS) stops it: the run ends in seconds, where the drip would take minutes."""
+    served.api.add_fault(match=getattr(served, where), body="drip", times=-1)
+    started = time.monotonic()
+    run = run_subprocess(served.args, {**served.env, "REQUEST_TIMEOUT_SECONDS": "1"}, timeout=300)
+    elapsed = time.monotonic() - started
+    assert run.returncode == 5, run.stderr
+    assert "no whole answer within 1 s" in error_line(run.stderr)
+    assert elapsed < 60, f"the run took {elapsed:.0f} s"
+    served.api.clear()  # the server mended: the next run lands everything, once
+    again = run_subprocess(served.args, served.env)
+    assert again.returncode == 0, again.stderr
+    assert served.complete(), served.landed()
