@@ -16,6 +16,7 @@ from extract.lock import run_lock
 from extract.months import resolve_window
 from extract.places import check_writable
 from extract.progress import event, failure, json_logs, requested_format, setup_logging
+from extract.redaction import redact
 from extract.runner import Runner, UnitResult, log_plan, user_error
 from extract.settings import DESTINATIONS, Settings, load_settings
 from extract.sources.registry import SOURCES
@@ -200,11 +201,14 @@ def report(exc: UserError) -> int:
 
 
 def unexpected(exc: Exception) -> int:
-    """A failure that is no user error (a bug): raised again, traceback and all, except with
-    `--log-format json`, where it is one JSON object carrying the traceback; exit 1."""
-    if not json_logs():
-        raise exc
-    failure(f"unexpected {type(exc).__name__}: {exc}", exit_code=1, traceback=traceback.format_exc())
+    """A failure that is no user error (a bug): its traceback, credentials masked, then the error
+    line (with `--log-format json`, one JSON object carrying the traceback); exit 1."""
+    trace = redact(traceback.format_exc())
+    if json_logs():
+        failure(f"unexpected {type(exc).__name__}: {exc}", exit_code=1, traceback=trace)
+    else:
+        print(trace, file=sys.stderr, end="")
+        failure(f"unexpected {type(exc).__name__}: {exc}", exit_code=1)
     return 1
 
 

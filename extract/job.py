@@ -23,6 +23,7 @@ from extract.lock import run_lock
 from extract.months import register_today
 from extract.places import check_writable
 from extract.progress import event, failure, json_logs, requested_format, setup_logging
+from extract.redaction import redact
 from extract.runner import user_error
 from extract.settings import WEEKDAYS, Settings
 from extract.sources.registry import SOURCES
@@ -98,13 +99,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         run_steps(args, settings, record)
     except UserError as exc:
-        code, error = exc.exit_code, str(exc)
+        code, error = exc.exit_code, redact(str(exc))
     except KeyboardInterrupt:
         code, error = 130, "interrupted; what is not done yet is fetched again next run"
     except Exception as exc:  # a user error beneath a library's (a warehouse in use), or a bug
         translated = user_error(exc)
         if translated is None:
-            code, error, trace = 1, f"unexpected {type(exc).__name__}: {exc}", traceback.format_exc()
+            code, error = 1, redact(f"unexpected {type(exc).__name__}: {exc}")
+            trace = redact(traceback.format_exc())
         else:
             code, error = translated.exit_code, str(translated)
     if args.dry_run:  # nothing ran: nothing to record

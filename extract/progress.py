@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from extract.redaction import redact
+
 LOGGER = logging.getLogger("extract")
 
 
@@ -22,7 +24,15 @@ class _JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(getattr(record, "fields", {}))
-        return orjson.dumps(entry).decode()
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        masked = {name: redact(value) if isinstance(value, str) else value for name, value in entry.items()}
+        return orjson.dumps(masked).decode()
+
+
+class _TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class _OwnFormat(logging.StreamHandler):
@@ -42,7 +52,7 @@ def setup_logging(log_format: str) -> None:
     _FORMAT["log"] = log_format
     handler = _OwnFormat(sys.stderr)
     handler.setFormatter(
-        _JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S")
+        _JsonFormatter() if log_format == "json" else _TextFormatter("%(asctime)s %(message)s", "%H:%M:%S")
     )
     LOGGER.handlers[:] = [handler]
     LOGGER.setLevel(logging.INFO)
@@ -74,7 +84,7 @@ def failure(message: str, **fields: Any) -> None:
     if json_logs():
         LOGGER.error(message, extra={"fields": fields})
     else:
-        print(f"error: {message}", file=sys.stderr)
+        print(redact(f"error: {message}"), file=sys.stderr)
 
 
 def event(message: str, **fields: Any) -> None:

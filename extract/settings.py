@@ -20,6 +20,7 @@ import dlt
 from dotenv.parser import parse_stream
 
 from extract.errors import ConfigError
+from extract.redaction import register, register_basic
 
 DESTINATIONS = ("duckdb", "bigquery")
 
@@ -195,6 +196,8 @@ def load_settings(
     token = lookup.get("EPC_API_TOKEN", "sources.epc.api_token", secret=True)
     api_key = lookup.get("EPC_API_KEY", "sources.epc.api_key", secret=True)
     email = lookup.get("EPC_EMAIL", "sources.epc.email", secret=True)
+    register(token)
+    register_basic(email, api_key)
     configured = {"EPC_API_TOKEN": token, "EPC_API_KEY": api_key, "EPC_EMAIL": email}
     source = (
         source

@@ -22,6 +22,7 @@ from dlt.sources.helpers.rest_client.exceptions import IgnoreResponseException
 from requests.adapters import HTTPAdapter
 
 from extract.errors import ApiUnavailableError, CredentialsError, SourceDataError
+from extract.redaction import redact
 from extract.settings import Settings
 
 MAX_RETRY_DELAY_SECONDS = 120
@@ -224,7 +225,7 @@ class TranslateErrors:
                 ) from None
             raise SourceDataError(
                 f"{self.where}: the EPC API rejected the request with HTTP {status}: "
-                f"{exc.response.text[:200].strip()}"
+                f"{redact(' '.join(exc.response.text.split()))[:200]}"
             ) from None
         if isinstance(exc, requests.exceptions.ChunkedEncodingError):
             raise SourceDataError(f"{self.where}: the response was cut short {self.attempts} times") from None

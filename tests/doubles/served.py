@@ -18,10 +18,11 @@ from typing import Any, Self
 class Fault:
     """A scripted misbehaviour for requests whose path+query contains `match`.
 
-    `status` answers with that code (429 and 503 carry `Retry-After` if given); `body` spoils what
-    would have been a 200/206, in ways each double lists (both: `drip`, the body a few bytes at a
-    time); `delay` holds the answer back that many seconds. The first `skip` matching requests
-    pass; then `times` are hit (-1: all).
+    `status` answers with that code (429 and 503 carry `Retry-After` if given), with `body="echo"`
+    an error body echoing the request's headers. Otherwise `body` spoils what would have been a
+    200/206, in ways each double lists (both: `drip`, the body a few bytes at a time). `delay`
+    holds the answer back that many seconds. The first `skip` matching requests pass; then
+    `times` are hit (-1: all).
     """
 
     match: str = ""
@@ -118,6 +119,12 @@ class ServedDouble:
     def record(self, entry: Any) -> None:
         with self._lock:
             self.log.append(entry)
+
+
+def echoed(headers: Any) -> str:
+    """An error text echoing the request's headers (credentials included), as a badly configured
+    server or proxy does: for a fault with `status` and `body="echo"`."""
+    return "Bad request. You sent:\n" + "".join(f"{name}: {value}\n" for name, value in headers.items())
 
 
 def write_body(wfile: Any, body: bytes, fault: Fault | None) -> None:

@@ -4,6 +4,9 @@ checkpointed that was not landed."""
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -100,3 +103,35 @@ def test_an_answer_dripped_a_few_bytes_at_a_time_is_cut_at_the_request_deadline(
     again = run_subprocess(served.args, served.env)
     assert again.returncode == 0, again.stderr
     assert served.complete(), served.landed()
+
+
+# --- 6. secrets in echoed bodies ------------------------------------------------------------------------
+def secrets_of(served: Served) -> list[str]:
+    """The exact credential values of the run, and the HTTP Basic credential they make."""
+    if "EPC_API_TOKEN" in served.env:
+        return [served.env["EPC_API_TOKEN"]]
+    email, key = served.env["EPC_EMAIL"], served.env["EPC_API_KEY"]
+    return [key, base64.b64encode(f"{email}:{key}".encode()).decode()]
+
+
+@pytest.mark.parametrize(("status", "log_format"), [(400, "text"), (422, "json"), (500, "json")])
+def test_a_server_echoing_the_request_headers_never_gets_a_credential_into_any_output(
+    served: Served, status, log_format
+):
+    served.api.add_fault(match=served.search, status=status, body="echo", times=-1)
+    run = run_subprocess([*served.args, "--log-format", log_format], served.env)
+    assert run.returncode == (5 if status >= 500 else 4), run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert (json.loads(last)["message"] if log_format == "json" else last).startswith(
+        ("error: " if log_format == "text" else "") + served.args[1]
+    )
+    outputs = {"stdout": run.stdout.encode(), "stderr": run.stderr.encode()}
+    for path in served.data_dir.rglob("*"):  # the bucket, the warehouse, dlt's traces and state
+        if path.is_file():
+            data = path.read_bytes()
+            outputs[str(path)] = gzip.decompress(data) if path.suffix == ".gz" else data
+    for secret in secrets_of(served):
+        leaked = [where for where, data in outputs.items() if secret.encode() in data]
+        assert leaked == [], f"a credential is in {leaked}"
+    if status == 400:  # the echoed body is quoted, masked, in the error
+        assert "Authorization: ***" in run.stderr

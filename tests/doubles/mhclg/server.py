@@ -97,7 +97,7 @@ import orjson
 
 from tests.doubles.mhclg import codes, exports
 from tests.doubles.mhclg.dataset import CONSTITUENCIES, COUNCILS, Certificate, Dataset, search_summary
-from tests.doubles.served import Fault, QuietServer, ServedDouble, write_body
+from tests.doubles.served import Fault, QuietServer, ServedDouble, echoed, write_body
 
 KINDS = ("domestic", "non-domestic", "display")
 MAX_PAGE_SIZE = 5000
@@ -413,7 +413,9 @@ class _Handler(BaseHTTPRequestHandler):
     # --- writing ------------------------------------------------------------------------
     def _fault_status(self, fault: Fault) -> None:
         extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-        if fault.status == 500:
+        if fault.body == "echo":
+            self._error(fault.status or 400, echoed(self.headers), extra)
+        elif fault.status == 500:
             body: dict[str, Any] = {"errors": [{"code": "Unexpected error message here"}]}
             self._json(500, {"data": body} if self.server.double.wrap_errors else body, extra)
         elif fault.status == 429:

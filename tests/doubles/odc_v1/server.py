@@ -42,7 +42,7 @@ import orjson
 
 from tests.doubles.odc_v1 import bulk, fields
 from tests.doubles.odc_v1.dataset import Dataset, month_span
-from tests.doubles.served import Fault, QuietServer, ServedDouble, write_body
+from tests.doubles.served import Fault, QuietServer, ServedDouble, echoed, write_body
 
 KINDS = ("domestic", "non-domestic")
 SEARCH_PARAMS = {
@@ -229,7 +229,9 @@ class _Handler(BaseHTTPRequestHandler):
         fault = double.take_fault(self.path)
         if fault and fault.status:
             extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            return self._text(fault.status, "Slow down" if fault.status == 429 else "Error", extra)
+            text = "Slow down" if fault.status == 429 else "Error"
+            text = echoed(self.headers) if fault.body == "echo" else text
+            return self._text(fault.status, text, extra)
         if rest == ["files"]:
             return self._json(200, orjson.dumps(double.bulk_listing()))
         if len(rest) == 2 and rest[0] == "files":
