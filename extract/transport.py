@@ -244,6 +244,34 @@ class TranslateErrors:
         return False
 
 
+class PagingGuard:
+    """Stops a search whose pages make no progress, before it checkpoints anything: a page beyond
+    what `max_rows` rows could fill (a total of pages far beyond the rows), or a page after the
+    first that brings no new key (empty, or served again: a cursor or page number that does not
+    move). dlt's paginators trust the server's total and cursor; this does not."""
+
+    def __init__(self, where: str, key: str, max_rows: int, page_size: int) -> None:
+        self.where, self.key, self.max_rows = where, key, max_rows
+        self.max_pages = -(-max_rows // page_size) + 1
+        self.seen: set[str] = set()
+
+    def check(self, number: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`rows`, page `number` of the search, once it is known to move the search on."""
+        if number > self.max_pages:
+            raise SourceDataError(
+                f"{self.where} page {number}: more pages than {self.max_rows:,} rows could fill "
+                "(the pagination does not end); stopped, nothing checkpointed"
+            )
+        keys = {row[self.key] for row in rows}
+        if number > 1 and not keys - self.seen:
+            raise SourceDataError(
+                f"{self.where} page {number}: no new rows ({'an empty' if not keys else 'a repeated'} "
+                "page: the pagination does not move); stopped, nothing checkpointed"
+            )
+        self.seen |= keys
+        return rows
+
+
 def checked_list(envelope: Any, member: str, where: str, key: str) -> list[dict[str, Any]]:
     """The `member` list of a JSON envelope, each row checked to carry `key`."""
     if not isinstance(envelope, dict) or not isinstance(envelope.get(member), list):

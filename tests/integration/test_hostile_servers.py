@@ -135,3 +135,22 @@ def test_a_server_echoing_the_request_headers_never_gets_a_credential_into_any_o
         assert leaked == [], f"a credential is in {leaked}"
     if status == 400:  # the echoed body is quoted, masked, in the error
         assert "Authorization: ***" in run.stderr
+
+
+# --- 4. pagination that lies ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("served", "lie"),
+    [("v1", "stuck_cursor"), ("v1", "repeat"), ("v1", "endless"), ("live", "total_lie"), ("live", "repeat")],
+    indirect=["served"],
+)
+def test_a_pagination_that_does_not_move_stops_with_exit_4_and_no_checkpoint(served: Served, lie: str):
+    served.api.add_fault(match=served.search, body=lie, times=-1)
+    run = run_subprocess(served.args, {**served.env, "PAGE_SIZE": "5"}, timeout=300)
+    assert run.returncode == 4, run.stderr
+    assert "the pagination does not" in error_line(run.stderr)
+    assert len(served.api.log) < 100, "it kept paging"
+    assert served.checkpoints() == []
+    served.api.clear()
+    again = run_subprocess(served.args, served.env)
+    assert again.returncode == 0, again.stderr
+    assert served.complete(), served.landed()

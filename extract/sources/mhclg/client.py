@@ -25,6 +25,7 @@ from extract.kinds import Kind
 from extract.settings import Settings
 from extract.transport import (
     LimitedAdapter,
+    PagingGuard,
     RateLimiter,
     RequestCounts,
     StatusChecks,
@@ -34,6 +35,7 @@ from extract.transport import (
 )
 
 Row = dict[str, Any]
+MAX_ROWS_PER_DAY = 100_000  # of one kind; the register lodges about 5,000 on a busy day
 # the spec says 401, the service's code answers 403
 CHECKS = StatusChecks("the EPC API refused the token (HTTP {status}): check EPC_API_TOKEN")
 
@@ -88,6 +90,7 @@ class MhclgApi:
             data_selector="$",
             hooks={"response": [CHECKS.not_found_is_end]},
         )
+        guard = PagingGuard(where, "certificateNumber", MAX_ROWS_PER_DAY, self.page_size)
         number = 0
         while True:
             number += 1
@@ -95,9 +98,9 @@ class MhclgApi:
                 page = next(pages, None)
             if page is None:
                 return
-            yield checked_list(
-                page[0] if page else None, "data", f"{where} page {number}", "certificateNumber"
-            )
+            envelope = page[0] if page else None
+            rows = checked_list(envelope, "data", f"{where} page {number}", "certificateNumber")
+            yield guard.check(number, rows)
 
     def certificate(self, number: str) -> Row | None:
         """The full certificate document, or None when the service no longer has it."""

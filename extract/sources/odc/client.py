@@ -22,6 +22,7 @@ from extract.months import Month
 from extract.settings import Settings
 from extract.transport import (
     LimitedAdapter,
+    PagingGuard,
     RequestCounts,
     StatusChecks,
     TranslateErrors,
@@ -30,6 +31,7 @@ from extract.transport import (
 )
 
 Row = dict[str, Any]
+MAX_ROWS_PER_MONTH = 1_000_000  # of one kind; the register's busiest months hold under 200,000
 CHECKS = StatusChecks("the EPC API refused the credentials (HTTP {status}): check EPC_EMAIL and EPC_API_KEY")
 
 
@@ -80,6 +82,7 @@ class OdcApi:
         pages = self._rest.paginate(
             f"{kind.name}/search", params=params, hooks={"response": [CHECKS.empty_body_is_end]}
         )
+        guard = PagingGuard(where, "lmk-key", MAX_ROWS_PER_MONTH, self.page_size)
         number = 0
         while True:
             number += 1
@@ -87,7 +90,8 @@ class OdcApi:
                 page = next(pages, None)
             if page is None:
                 return
-            yield checked_list(page[0] if page else None, "rows", f"{where} page {number}", "lmk-key")
+            rows = checked_list(page[0] if page else None, "rows", f"{where} page {number}", "lmk-key")
+            yield guard.check(number, rows)
 
     def recommendations(self, kind: Kind, lmk_key: str) -> list[Row]:
         """The certificate's recommendations; none when the API answers 404."""

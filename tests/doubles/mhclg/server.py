@@ -318,6 +318,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, double: MhclgDouble, path: str, query: dict, fault: Fault | None) -> None:
         parts = path.strip("/").split("/")
         if len(parts) == 3 and parts[0] == "api" and parts[1] in KINDS and parts[2] == "search":
+            if fault and fault.body in PAGING_LIES:
+                self._json(200, lying_search(double, parts[1], query, fault.body))
+                return
             body = search(double, parts[1], query)
             self._json(200, body, fault=fault)
         elif parts == ["api", "certificate"]:
@@ -597,6 +600,24 @@ def search(double: MhclgDouble, kind: str, query: dict[str, list[str]]) -> dict[
             "pageSize": page_size,
         },
     }
+
+
+# pagination that lies (fault bodies of a search): `total_lie` announces a million pages and serves
+# empty ones past the real last; `repeat` serves the first page for every page number
+PAGING_LIES = ("total_lie", "repeat")
+
+
+def lying_search(double: MhclgDouble, kind: str, query: dict[str, list[str]], lie: str) -> dict[str, Any]:
+    asked = _ruby_int(query.get("current_page", ["1"])[-1])
+    first = search(double, kind, {**query, "current_page": ["1"]})
+    if lie == "repeat":
+        body = first
+    elif asked <= first["pagination"]["totalPages"]:
+        body = search(double, kind, query)
+    else:
+        body = {"data": [], "pagination": dict(first["pagination"])}
+    body["pagination"] |= {"currentPage": asked, "totalPages": 10**6, "nextPage": asked + 1}
+    return body
 
 
 def deltas(double: MhclgDouble, query: dict[str, list[str]]) -> list[dict[str, str]]:
