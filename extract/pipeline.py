@@ -92,6 +92,16 @@ class Warehouse:
                 return None
         return list(rows or [])
 
+    def drop_replaced(self, table: RawTable, load_id: str) -> None:
+        """Deletes the rows of `table` from other loads whose key load `load_id` brought: what a
+        merge on the key replaces, after an append."""
+        with self.pipeline.sql_client() as client:
+            name, key = client.make_qualified_table_name(table.name), table.key
+            client.execute_sql(
+                f"delete from {name} where _dlt_load_id <> '{load_id}' "
+                f"and {key} in (select {key} from {name} where _dlt_load_id = '{load_id}')"
+            )
+
     def json_text(self, column: str) -> str:
         """SQL giving a JSON column as its text."""
         if self.pipeline.destination.destination_name == "bigquery":

@@ -181,11 +181,16 @@ class Runner:
             source = self.source.resources(unit, stats, pages, warehouse.item_format, files.write)
             for each in source.resources.values():  # the change feed also merges into the kind tables
                 warehouse.hint(each, raw[each.name])
-            if self.source.appends(unit) and warehouse.rows_in_month(unit.table.name, unit.month) == 0:
+            appends = self.source.appends(unit) and warehouse.rows_in_month(unit.table.name, unit.month) == 0
+            if appends:
                 # nothing of this month is loaded yet and keys are unique within the unit, so the
                 # rows can be appended; a month partly loaded (by a killed run) merges instead
                 source.resources[unit.table.name].apply_hints(write_disposition="append")
-            warehouse.pipeline.run(source, loader_file_format=warehouse.loader_file_format)
+            info = warehouse.pipeline.run(source, loader_file_format=warehouse.loader_file_format)
+            if appends and info.loads_ids:
+                # a key may have arrived before in another month: its older rows go, as a merge
+                # would have replaced them (killed before this, the next run merges instead)
+                warehouse.drop_replaced(unit.table, info.loads_ids[-1])
             counts = warehouse.pipeline.last_trace.last_normalize_info.row_counts
             tables.update({name: n for name, n in counts.items() if name in raw})
             return self._land(files.close(), unit, part)

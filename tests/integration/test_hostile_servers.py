@@ -154,3 +154,16 @@ def test_a_pagination_that_does_not_move_stops_with_exit_4_and_no_checkpoint(ser
     again = run_subprocess(served.args, served.env)
     assert again.returncode == 0, again.stderr
     assert served.complete(), served.landed()
+
+
+# --- 3. duplicates across units -------------------------------------------------------------------------
+def test_a_certificate_listed_in_two_units_lands_once(served: Served):
+    """The first search page of the window's second unit (v1: month; live: day) also lists a
+    certificate of another: whatever unit it arrives in, it is merged on its key."""
+    second = "from-month=5" if "EPC_API_KEY" in served.env else "date_start=2025-01-02"
+    served.api.add_fault(match=second, body="duplicate", times=-1)
+    run = run_subprocess(served.args, served.env)
+    assert run.returncode == 0, run.stderr
+    assert served.complete(), served.landed()
+    again = run_subprocess(served.args, served.env)  # and a re-run changes nothing
+    assert again.returncode == 0 and served.complete(), served.landed()

@@ -322,6 +322,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, lying_search(double, parts[1], query, fault.body))
                 return
             body = search(double, parts[1], query)
+            if fault and fault.body == "duplicate":  # a certificate of another day listed too
+                body["data"].insert(0, search_summary(_elsewhere(double, parts[1], query)))
             self._json(200, body, fault=fault)
         elif parts == ["api", "certificate"]:
             self._certificate(double, query, fault)
@@ -618,6 +620,12 @@ def lying_search(double: MhclgDouble, kind: str, query: dict[str, list[str]], li
         body = {"data": [], "pagination": dict(first["pagination"])}
     body["pagination"] |= {"currentPage": asked, "totalPages": 10**6, "nextPage": asked + 1}
     return body
+
+
+def _elsewhere(double: MhclgDouble, kind: str, query: dict[str, list[str]]) -> Certificate:
+    """The first certificate of `kind` registered on another day than the search's first."""
+    day = query.get("date_start", [""])[-1]
+    return next(c for c in double.data.certificates(kind) if c.registration_date.isoformat() != day)
 
 
 def deltas(double: MhclgDouble, query: dict[str, list[str]]) -> list[dict[str, str]]:

@@ -288,8 +288,11 @@ class _Handler(BaseHTTPRequestHandler):
             page = _page(double.data, kind, window, filters, 0 if lie == "repeat" else offset, size)
             if not page and lie != "endless":  # no results: 200 with an empty body and no cursor
                 return self._send(200, b"", "application/json" if fmt == "json" else _MIME[fmt])
+            served = len(page)
+            if fault and fault.body == "duplicate" and offset == 0:  # a certificate of another month too
+                page = [_elsewhere(double.data, kind, window), *page]
             body = _render(double, kind, fields.CERTIFICATES[kind], page, fmt, fault)
-            cached = (body, len(page))
+            cached = (body, served)
             if fault is None:
                 double.cache.put(key, cached)
         body, length = cached
@@ -400,7 +403,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # pagination that lies (fault bodies of a search): the cursor does not move; every page is the
-# first; past the last page, empty pages with a cursor for ever
+# first; past the last page, empty pages with a cursor for ever. (`duplicate`: the first page also
+# lists a certificate of another month.)
 PAGING_LIES = ("stuck_cursor", "repeat", "endless")
 _MIME = {"json": "application/json", "csv": "text/csv; charset=utf-8", "zip": "application/zip"}
 
@@ -467,6 +471,11 @@ def _negotiate(accept: str | None, allow_zip: bool) -> str | None:
         if media in EXCEL:
             return None
     return None
+
+
+def _elsewhere(data: Rows, kind: str, window: list[str]) -> dict[str, str]:
+    """The first certificate of the first month outside `window` that has one."""
+    return next(r for month in data.months() if month not in window for r in data.rows(kind, month)[:1])
 
 
 def _page(data: Rows, kind: str, window: list[str], filters: dict, offset: int, size: int) -> list[dict]:
