@@ -66,6 +66,9 @@ class Ledger:
     rows: int = 0
     pages: int = 0
     pending: tuple[int, frozenset[str]] | None = None
+    # listed by search, not yet fetched (the service did not serve the document): number → day;
+    # its day is searched again on every run until it lands or search no longer lists it
+    missing: dict[str, date] = field(default_factory=dict)
 
     @classmethod
     def read(cls, mark: dict[str, Any] | None, month: Month, pending: dict[str, Any] | None = None) -> Ledger:
@@ -79,6 +82,7 @@ class Ledger:
         else:
             searched = {date.fromisoformat(d): date.fromisoformat(t) for d, t in mark["searched"].items()}
             ledger = cls(searched, mark["parts"], list(mark["files"]), mark["rows"], mark["pages"])
+            ledger.missing = {n: date.fromisoformat(d) for n, d in mark.get("missing", {}).items()}
         if pending and pending["part"] >= ledger.parts:  # else its part landed before the kill
             ledger.pending = (pending["part"], frozenset(pending["keys"]))
         return ledger
@@ -90,12 +94,18 @@ class Ledger:
             "files": self.files,
             "rows": self.rows,
             "pages": self.pages,
+            "missing": {n: d.isoformat() for n, d in sorted(self.missing.items())},
         }
 
     def to_search(self, days: list[date], lookback_days: int) -> list[date]:
-        """The `days` not yet settled: never searched, or last searched by a run that had not
-        reached `lookback_days` past them."""
-        return [d for d in days if d not in self.searched or (self.searched[d] - d).days <= lookback_days]
+        """The `days` not yet settled: never searched, last searched by a run that had not reached
+        `lookback_days` past them, or holding a certificate listed but not fetched yet."""
+        unsettled = set(self.missing.values())
+        return [
+            d
+            for d in days
+            if d not in self.searched or (self.searched[d] - d).days <= lookback_days or d in unsettled
+        ]
 
     @property
     def next_part(self) -> int:
@@ -106,9 +116,22 @@ class Ledger:
         """Keys a killed run was fetching: fetched again whatever the warehouse holds."""
         return self.pending[1] if self.pending else frozenset()
 
-    def record(self, days: list[date], through: date, files: list[str], rows: int, pages: int) -> None:
-        """A run searched `days`, seeing up to `through`, and landed `files` (one new part, if any)."""
+    def record(
+        self,
+        days: list[date],
+        through: date,
+        files: list[str],
+        rows: int,
+        pages: int,
+        missing: dict[str, str] | None = None,
+    ) -> None:
+        """A run searched `days`, seeing up to `through`, and landed `files` (one new part, if any);
+        `missing` were listed on those days but not fetched. A certificate missing before on one of
+        `days` and not missing now has landed, or search no longer lists it (gone)."""
         part = self.next_part
+        searched = set(days)
+        self.missing = {n: d for n, d in self.missing.items() if d not in searched}
+        self.missing |= {n: date.fromisoformat(d) for n, d in (missing or {}).items() if d}
         self.searched.update(dict.fromkeys(days, through))
         if files:
             self.parts = part + 1

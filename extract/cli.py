@@ -91,6 +91,7 @@ class Extraction:
     window: str  # `YYYY-MM..YYYY-MM`, or the bulk files
     requests: dict[str, int] = field(default_factory=dict)  # sent to the API, by URL path
     certificates_new: int = 0  # certificate documents fetched (API) or loaded (bulk files)
+    certificates_pending: int = 0  # listed by search but not served yet: searched for again next run
     rows_landed: dict[str, int] = field(default_factory=dict)  # by raw table
 
     @property
@@ -126,6 +127,7 @@ def extract(args: argparse.Namespace, settings: Settings) -> Extraction | None:
         runner.requests_sent(),
         sum(r.rows for r in results if r.unit.part == "certs" and r.state == "fetched"),
         dict(sorted(landed.items())),
+        sum(r.pending for r in results),
     )
 
 
@@ -179,6 +181,8 @@ def print_summary(settings: Settings, runner: Runner, results: list[UnitResult])
         f"{sum(r.state == 'skipped' for r in results)} units already done; "
         f"{sum(runner.requests_sent().values())} requests sent"
     )
+    if pending := sum(r.pending for r in results):
+        print(f"pending: {pending} certificates listed by search, not served yet (searched again next run)")
     print(f"files:  {runner.bucket.uri('epc/json/')}")
     print(f"state:  {runner.bucket.uri(f'state/{settings.dataset}/')}")
     if settings.destination == "bigquery":

@@ -51,6 +51,7 @@ def fill(record: RunRecord, extraction: Extraction) -> None:
     record.kinds, record.run_window = extraction.kinds, extraction.window
     record.requests_sent, record.requests_by_path = extraction.requests_sent, extraction.requests
     record.certificates_new, record.rows_landed = extraction.certificates_new, extraction.rows_landed
+    record.certificates_pending = extraction.certificates_pending
 
 
 def tests_since(args: argparse.Namespace, settings: Settings, record: RunRecord, dbt: Dbt) -> str | None:

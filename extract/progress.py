@@ -130,6 +130,8 @@ class UnitStats:
     pages: int = 0
     rows: int = 0
     on_page: Callable[[UnitStats], None] | None = field(default=None, repr=False)
+    # listed by search but not fetched (the document answered 404): number → registration day
+    missing: dict[str, str] = field(default_factory=dict)
 
     def add(self, rows: int) -> None:
         self.pages += 1

@@ -43,6 +43,7 @@ class UnitResult:
     pages: int = 0
     files: list[str] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)  # rows dlt loaded, by raw table
+    pending: int = 0  # certificates listed by search but not fetched yet (retried next run)
 
 
 class Runner:
@@ -152,17 +153,20 @@ class Runner:
             if pages is not None
             else self._land({}, unit, work.part)
         )
+        pending = 0
         if work.ledger is not None:
-            work.ledger.record(list(work.days), self.yesterday, files, stats.rows, stats.pages)
+            work.ledger.record(list(work.days), self.yesterday, files, stats.rows, stats.pages, stats.missing)
             self.checkpoints.write_ledger(unit, work.ledger)
+            pending = len(work.ledger.missing)
             note = f"{len(work.days)} days searched"
+            note += f", {pending} listed but not served yet (pending)" if pending else ""
         elif self._closes(unit):
             self.checkpoints.mark_done(unit, stats.rows, stats.pages, files)
             note = "checkpointed"
         else:
             note = "open month"
         progress.done(stats.pages, stats.rows, note)
-        return UnitResult(unit, "fetched", stats.rows, stats.pages, files, tables)
+        return UnitResult(unit, "fetched", stats.rows, stats.pages, files, tables, pending)
 
     def _load(
         self,

@@ -9,7 +9,9 @@ import gzip
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -56,20 +58,22 @@ class Served:
         return sorted((self.data_dir / "bucket/state").rglob("*.json"))
 
 
-@pytest.fixture(params=["v1", "live"])
-def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
-    if request.param == "v1":
-        data = V1Dataset(seed=11, start="2023-04", end="2023-05")
-        with OdcV1Double(data) as api:
-            env = {"EPC_EMAIL": api.email, "EPC_API_KEY": api.api_key, "EPC_API_BASE_URL": api.base_url,
-                   "DATA_DIR": str(tmp_path / "data"), "RETRY_BACKOFF": "0.01", "RETRY_MAX": "1",
-                   "SOURCE": "odc"}  # fmt: skip
-            certs = [r for m in ("2023-04", "2023-05") for r in data.rows("domestic", m)]
-            recs = sum(len(data.recommendations("domestic", r["lmk-key"])) for r in certs)
-            expected = {"domestic_raw_json": len(certs), "domestic_recommendations_raw_json": recs}
-            args = ["--kinds", "domestic", "--start", "2023-04", "--end", "2023-05", "--with-recs"]
-            yield Served(api, env, args, expected, "/domestic/search", "/domestic/recommendations")
-        return
+@contextmanager
+def serve_v1(tmp_path: Path) -> Iterator[Served]:
+    data = V1Dataset(seed=11, start="2023-04", end="2023-05")
+    with OdcV1Double(data) as api:
+        env = {"EPC_EMAIL": api.email, "EPC_API_KEY": api.api_key, "EPC_API_BASE_URL": api.base_url,
+               "DATA_DIR": str(tmp_path / "data"), "RETRY_BACKOFF": "0.01", "RETRY_MAX": "1",
+               "SOURCE": "odc"}  # fmt: skip
+        certs = [r for m in ("2023-04", "2023-05") for r in data.rows("domestic", m)]
+        recs = sum(len(data.recommendations("domestic", r["lmk-key"])) for r in certs)
+        expected = {"domestic_raw_json": len(certs), "domestic_recommendations_raw_json": recs}
+        args = ["--kinds", "domestic", "--start", "2023-04", "--end", "2023-05", "--with-recs"]
+        yield Served(api, env, args, expected, "/domestic/search", "/domestic/recommendations")
+
+
+@contextmanager
+def serve_live(tmp_path: Path) -> Iterator[Served]:
     live = LiveDataset(seed=3, start="2025-01-01", end="2025-01-31",
                        per_day={"domestic": 2, "non-domestic": 0, "display": 0})  # fmt: skip
     with MhclgDouble(live, token=TOKEN) as api:
@@ -77,6 +81,18 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
         expected = {"mhclg_domestic_raw_json": len(live.certificates("domestic", live.start, live.end))}
         args = ["--kinds", "domestic", "--start", "2025-01", "--end", "2025-01"]
         yield Served(api, env, args, expected, "/api/domestic/search", "/api/certificate")
+
+
+@pytest.fixture(params=["v1", "live"])
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
+    with (serve_v1 if request.param == "v1" else serve_live)(tmp_path) as double:
+        yield double
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Served]:
+    with serve_live(tmp_path) as double:
+        yield double
 
 
 def error_line(stderr: str) -> str:
@@ -167,3 +183,43 @@ def test_a_certificate_listed_in_two_units_lands_once(served: Served):
     assert served.complete(), served.landed()
     again = run_subprocess(served.args, served.env)  # and a re-run changes nothing
     assert again.returncode == 0 and served.complete(), served.landed()
+
+
+# --- 1. work marked done that was not done ----------------------------------------------------------------
+def ledger(served: Served) -> dict:
+    """The January ledger of the live domestic certificates."""
+    path = served.data_dir / "bucket/state/dame_epc/mhclg/domestic/202501/certs.json"
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("then", ["served-later", "unlisted-later"])
+def test_a_certificate_listed_but_not_served_stays_pending_until_it_lands_or_is_gone(live: Served, then):
+    data = live.api.data
+    day = data.start + timedelta(days=9)
+    absent = data.certificates("domestic", day, day)[0].certificate_number
+    live.api.add_fault(match=f"certificate_number={absent}", status=404, times=-1)
+    first = run_subprocess(live.args, live.env)
+    assert first.returncode == 0, first.stderr
+    assert "pending: 1 certificates listed by search, not served yet" in first.stdout
+    assert ledger(live)["missing"] == {absent: day.isoformat()}
+    assert live.landed()["mhclg_domestic_raw_json"][0] == live.expected["mhclg_domestic_raw_json"] - 1
+
+    live.api.clear()
+    live.api.add_fault(match=f"certificate_number={absent}", status=404, times=-1)
+    still = run_subprocess(live.args, live.env)  # still not served: its day alone is searched again
+    assert still.returncode == 0 and "pending: 1" in still.stdout, still.stderr
+    searched = {e.query["date_start"][0] for e in live.api.log if e.path == live.search}
+    assert searched >= {day.isoformat()} and ledger(live)["missing"] == {absent: day.isoformat()}
+
+    live.api.clear()
+    if then == "unlisted-later":  # search no longer lists it: gone, not pending
+        live.api.add_fault(match=f"date_start={day.isoformat()}", body="unlist_first", times=-1)
+    last = run_subprocess(live.args, live.env)
+    assert last.returncode == 0, last.stderr
+    assert "pending" not in last.stdout and ledger(live)["missing"] == {}
+    if then == "served-later":
+        assert live.complete(), live.landed()
+    else:
+        assert live.landed()["mhclg_domestic_raw_json"] == (live.expected["mhclg_domestic_raw_json"] - 1,) * 2
+    again = run_subprocess(live.args, live.env)  # settled: nothing is searched for it any more
+    assert again.returncode == 0 and "pending" not in again.stdout

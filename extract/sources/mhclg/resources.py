@@ -197,7 +197,12 @@ def mhclg_source(
 
     def documents(summary_pages: Iterable[list[Row]]) -> Iterator[tuple[list[Row], list[Row]]]:
         for page in summary_pages:  # summaries of certificates not landed yet, each once
-            pairs = [(s, d) for s, d in bounded_map(fetch, page, max_concurrency) if d is not None]
+            pairs = []
+            for summary, document in bounded_map(fetch, page, max_concurrency):
+                if document is None:  # listed, yet not served: pending, searched for again next run
+                    stats.missing[summary["certificateNumber"]] = (summary.get("registrationDate") or "")[:10]
+                else:
+                    pairs.append((summary, document))
             stats.add(len(pairs))
             if pairs:
                 yield [s for s, _ in pairs], [d for _, d in pairs]

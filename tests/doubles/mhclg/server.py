@@ -324,6 +324,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = search(double, parts[1], query)
             if fault and fault.body == "duplicate":  # a certificate of another day listed too
                 body["data"].insert(0, search_summary(_elsewhere(double, parts[1], query)))
+            elif fault and fault.body == "unlist_first":  # the page's first certificate no longer listed
+                del body["data"][0]
             self._json(200, body, fault=fault)
         elif parts == ["api", "certificate"]:
             self._certificate(double, query, fault)
