@@ -35,8 +35,9 @@
 
 
 {#- After an incremental run of a latest-by-property table: delete the rows whose certificate the
-    live service removed, or that now belongs to another property (a UPRN update), where no other
-    certificate of the old property took its place. Reads two narrow columns of each input. -#}
+    live service removed, that now belongs to another property (a UPRN update), or that a new
+    load dated after the run's day (held back), where no other certificate of the property took
+    its place. Reads three narrow columns of each input. -#}
 {% macro drop_stale_latest(model, certificates, removed) -%}
     delete from {{ model }} as latest
     where
@@ -46,7 +47,10 @@
             from {{ certificates }} as certificates
             where
                 certificates.certificate_id = latest.certificate_id
-                and certificates.property_key != latest.property_key
+                and (
+                    certificates.property_key != latest.property_key
+                    or certificates.lodgement_date > {{ run_date() }}
+                )
         )
 {%- endmacro %}
 
@@ -55,6 +59,25 @@
     model of removed certificates). -#}
 {% macro not_removed(certificate_id, removed) -%}
     {{ certificate_id }} not in (select removed.certificate_id from {{ removed }} as removed)
+{%- endmacro %}
+
+
+{#- The day of the run: today, or var `epc_run_date` (YYYY-MM-DD) where a test pins it. -#}
+{% macro run_date() -%}
+    {%- if var('epc_run_date', none) -%}
+    date '{{ var("epc_run_date") }}'
+    {%- else -%}
+    cast({{ dbt.current_timestamp() }} as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Whether a certificate competes for its property's latest: not removed by the live service,
+    and not lodged after the run's day (an implausible date is held back, see
+    dq_certificates_held_back). `alias` is the certificates' alias. -#}
+{% macro competes(alias, removed) -%}
+    {{ not_removed(alias ~ '.certificate_id', removed) }}
+    and ({{ alias }}.lodgement_date is null or {{ alias }}.lodgement_date <= {{ run_date() }})
 {%- endmacro %}
 
 

@@ -24,8 +24,9 @@
 {#- The latest certificate of each property, for any kind: the model body of every
     `enr_{kind}_latest_by_uprn`. One row per property_key; the latest is the certificate with the
     latest lodgement date, then the latest lodgement time (a missing time loses), then the highest
-    certificate_id, so the choice is deterministic. Certificates the live service removed never
-    compete.
+    certificate_id, so the choice is deterministic. Certificates the live service removed, and
+    those lodged after the run's day (an implausible date: dq_certificates_held_back lists them),
+    never compete; a held-back certificate competes once its property is rebuilt after its date.
 
     Incremental: a run compares only the newly loaded certificates with the current latest
     certificate of each property they touch, recounts those properties (and those a new load
@@ -94,14 +95,14 @@ candidates as (
     -- the new certificates ...
     select {{ column_list(columns, 'new_certificates') }}
     from new_certificates
-    where {{ not_removed('new_certificates.certificate_id', removed) }}
+    where {{ competes('new_certificates', removed) }}
     union all
     -- ... every certificate a vacated property still has ...
     select {{ column_list(columns, 'certificates') }}
     from {{ certificates }} as certificates
     inner join vacated_properties
         on certificates.property_key = vacated_properties.property_key
-    where {{ not_removed('certificates.certificate_id', removed) }}
+    where {{ competes('certificates', removed) }}
     union all
     -- ... and the current latest certificate of every other touched property
     select {{ column_list(columns, 'current_latest') }}
@@ -120,7 +121,7 @@ property_sizes as (
     from {{ certificates }} as certificates
     inner join touched_properties
         on certificates.property_key = touched_properties.property_key
-    where {{ not_removed('certificates.certificate_id', removed) }}
+    where {{ competes('certificates', removed) }}
     group by certificates.property_key
 
 ),
@@ -173,7 +174,7 @@ winners as (
             ) as rank_in_property,
             count(*) over (partition by certificates.property_key) as certificates_for_property
         from {{ certificates }} as certificates
-        where {{ not_removed('certificates.certificate_id', removed) }}
+        where {{ competes('certificates', removed) }}
     ) as ranked
     where rank_in_property = 1
 

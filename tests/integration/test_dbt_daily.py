@@ -193,3 +193,51 @@ def test_no_view_over_raw_json_is_tested(daily):
     }
     assert views_over_raw and staging_views
     assert tested & (views_over_raw | staging_views) == set()
+
+
+def test_a_certificate_lodged_in_the_future_is_held_back_from_latest_by_uprn(daily):
+    """A new certificate dated 2999-12-31 of a property, and the latest certificate of another
+    property loaded again with that date: neither becomes (or stays) its property's latest, both
+    are listed in dq_certificates_held_back, the build passes with warnings, and the daily build
+    equals a full refresh."""
+    work, env, _ = daily
+    copy = work / "future" / "epc.duckdb"
+    copy.parent.mkdir()
+    shutil.copy(database(work), copy)
+    copy_env = {**env, "DUCKDB_PATH": str(copy)}
+    latest = "dame_epc.enr_domestic_latest_by_uprn"
+    with duckdb.connect(str(copy)) as con:
+        (new_of, before), (redated, other_property) = con.execute(
+            f"""(select certificate_id, property_key from {latest} where source_system = 'odc'
+                 order by certificate_id limit 1)
+                union all
+                (select certificate_id, property_key from {latest} where source_system = 'odc'
+                 and certificates_for_property >= 2 order by certificate_id desc limit 1)"""
+        ).fetchall()
+        load_id = f"{datetime.now(UTC).timestamp():.6f}"
+        future = '{"lodgement-date": "2999-12-31", "lodgement-datetime": "2999-12-31 10:00:00"'
+        for source, key in ((new_of, "future-1"), (redated, redated)):
+            con.execute(
+                "insert into dame_epc.domestic_raw_json by name select * replace (? as lmk_key, "
+                "date '2999-12-31' as lodgement_date, ? as _dlt_load_id, "
+                f"json_merge_patch(payload, '{future}, \"lmk-key\": \"' || ? || '\"}}') as payload) "
+                "from dame_epc.domestic_raw_json where lmk_key = ?",
+                [key, load_id, key, source],
+            )
+    build = daily_build(copy_env, load_id)
+    assert build.returncode == 0, build.stdout[-3000:]
+    assert "Warning in test not_after_int_certificates__domestic_unioned_lodgement_date" in build.stdout
+    with duckdb.connect(str(copy), read_only=True) as con:
+        held = con.execute(
+            "select certificate_id, reason from dame_epc.dq_certificates_held_back order by 1"
+        ).fetchall()
+        winners = dict(con.execute(f"select property_key, certificate_id from {latest}").fetchall())
+    assert held == sorted([("future-1", "lodgement date after the run date"),
+                           (redated, "lodgement date after the run date")])  # fmt: skip
+    assert winners[before] == new_of, "a certificate of 2999 became its property's latest"
+    assert winners.get(other_property) not in (None, redated), "the re-dated certificate stayed latest"
+    fresh = work / "future" / "fresh.duckdb"
+    shutil.copy(copy, fresh)
+    dbt(["build", "--full-refresh", "--exclude", "resource_type:test"], {**env, "DUCKDB_PATH": str(fresh)})
+    differences = differences_from_full_refresh(copy, fresh)
+    assert differences == dict.fromkeys(differences, 0)
