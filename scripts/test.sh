@@ -15,7 +15,8 @@ ruff format --check .
 if [ "${1:-}" = "--unit" ]; then
   exec pytest tests/unit
 fi
-pytest "$@"
+# two workers: much of a test's time is spent waiting on a double, a subprocess or an emulator
+pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

@@ -4,7 +4,9 @@ reaches the runs under test."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +41,32 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
     for name, value in LOOPBACK_ENV.items():
         monkeypatch.setenv(name, value)
+
+
+# --- running on several workers (pytest-xdist, `--dist loadgroup`, as scripts/test.sh runs it) ------
+# the longest groups first, so that no worker starts a long one last
+_FIRST = ("tests/emulators/", "tests/integration/test_dbt_", "tests/integration/test_job.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each module runs on one worker (its module fixtures are built once), and the emulator tier
+    on one worker altogether (the emulators listen on fixed ports, once per session)."""
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        group = "emulators" if path.startswith("tests/emulators/") else path
+        item.add_marker(pytest.mark.xdist_group(group))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=_rank)
+
+
+def _rank(item: pytest.Item) -> int:
+    return next((n for n, prefix in enumerate(_FIRST) if item.nodeid.startswith(prefix)), len(_FIRST))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A worker's dbt runs keep their own target and logs: two dbt processes sharing the project's
+    `target/` would read each other's half-written manifest."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        for name, folder in (("DBT_TARGET_PATH", "target"), ("DBT_LOG_PATH", "logs")):
+            os.environ.setdefault(name, str(Path(tempfile.gettempdir()) / f"dame-epc-{worker}" / folder))
