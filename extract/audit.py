@@ -30,6 +30,7 @@ COLUMNS: dict[str, dict[str, Any]] = {
     "requests_by_path": {"data_type": "json"},
     "certificates_new": {"data_type": "bigint"},
     "certificates_pending": {"data_type": "bigint"},
+    "lines_rejected": {"data_type": "bigint"},
     "rows_landed": {"data_type": "json"},
     "dbt_status": {"data_type": "text"},
     "dbt_failures": {"data_type": "json"},
@@ -65,6 +66,7 @@ class RunRecord:
     requests_by_path: dict[str, int] = field(default_factory=dict)
     certificates_new: int = 0
     certificates_pending: int = 0
+    lines_rejected: int = 0
     rows_landed: dict[str, int] = field(default_factory=dict)
     dbt_status: str = "skipped"
     dbt_failures: list[str] = field(default_factory=list)

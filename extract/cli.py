@@ -92,6 +92,7 @@ class Extraction:
     requests: dict[str, int] = field(default_factory=dict)  # sent to the API, by URL path
     certificates_new: int = 0  # certificate documents fetched (API) or loaded (bulk files)
     certificates_pending: int = 0  # listed by search but not served yet: searched for again next run
+    lines_rejected: int = 0  # malformed lines of bulk files skipped (at most BULK_MAX_REJECTED a member)
     rows_landed: dict[str, int] = field(default_factory=dict)  # by raw table
 
     @property
@@ -150,10 +151,10 @@ def run_bulk(settings: Settings, names: str, dry_run: bool = False) -> Extractio
     references = Runner(settings, [], [])
     if references.units:
         references.run()
-    print(f"{'file':<44}{'state':<9}{'rows':>11}  tables")
+    print(f"{'file':<44}{'state':<9}{'rows':>11}{'rejected':>10}  tables")
     for r in results:
         tables = ", ".join(f"{t} {n}" for t, n in r.rows.items())
-        print(f"{r.name:<44}{r.state:<9}{sum(r.rows.values()):>11}  {tables}")
+        print(f"{r.name:<44}{r.state:<9}{sum(r.rows.values()):>11}{r.rejected:>10}  {tables}")
     where = (
         settings.duckdb_path
         if settings.destination == "duckdb"
@@ -166,8 +167,9 @@ def run_bulk(settings: Settings, names: str, dry_run: bool = False) -> Extractio
         if r.state == "loaded":
             landed.update(r.rows)
     return Extraction(
-        settings.source, [], ",".join(files), references.requests_sent(), sum(landed.values()), dict(landed)
-    )
+        settings.source, [], ",".join(files), references.requests_sent(), sum(landed.values()), dict(landed),
+        lines_rejected=sum(r.rejected for r in results),
+    )  # fmt: skip
 
 
 def print_summary(settings: Settings, runner: Runner, results: list[UnitResult]) -> None:

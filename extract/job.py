@@ -52,6 +52,7 @@ def fill(record: RunRecord, extraction: Extraction) -> None:
     record.requests_sent, record.requests_by_path = extraction.requests_sent, extraction.requests
     record.certificates_new, record.rows_landed = extraction.certificates_new, extraction.rows_landed
     record.certificates_pending = extraction.certificates_pending
+    record.lines_rejected = extraction.lines_rejected
 
 
 def tests_since(args: argparse.Namespace, settings: Settings, record: RunRecord, dbt: Dbt) -> str | None:

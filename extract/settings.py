@@ -72,6 +72,7 @@ class Settings:
     lookback_days: int = 7
     full_tests_weekday: str = "sunday"
     lock_max_age_minutes: float = 60.0
+    bulk_max_rejected: int = 0
 
     @property
     def pipelines_dir(self) -> Path:
@@ -256,6 +257,9 @@ def load_settings(
         ),
         lookback_days=int(lookup.number("LOOKBACK_DAYS", "sources.epc.lookback_days", 7, 0, 366)),
         full_tests_weekday=_weekday(lookup.get("FULL_TESTS_WEEKDAY", "sources.epc.full_tests_weekday")),
+        bulk_max_rejected=int(
+            lookup.number("BULK_MAX_REJECTED", "sources.epc.bulk_max_rejected", 0, 0, 10**9)
+        ),
         lock_max_age_minutes=lookup.number(
             "LOCK_MAX_AGE_MINUTES", "sources.epc.lock_max_age_minutes", 60.0, 0.01, 7 * 24 * 60, float
         ),

@@ -2,8 +2,9 @@
 member by member (each one transaction), checkpoint after every member, then the file.
 
 Checkpoint: `{BUCKET}/state/{dataset}/bulk/{source}/{name}.json` = `{"tag": <date>-<size>,
-"members": {path: rows}, "finished": bool}`. A finished file of the same tag is skipped after
-asking only for its size and date; a new monthly file (another tag) is loaded again and merges.
+"members": {path: rows}, "rejected": {path: malformed lines skipped}, "finished": bool}`. A
+finished file of the same tag is skipped after asking only for its size and date; a new monthly
+file (another tag) is loaded again and merges.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class FileResult:
     rows: dict[str, int] = field(default_factory=dict)  # table → rows
     seconds: float = 0.0
     resumed_from: int | None = None
+    rejected: int = 0  # malformed lines skipped (at most BULK_MAX_REJECTED a member)
 
 
 def engine_for(settings: Settings, bucket: Bucket) -> BulkEngine:
@@ -43,7 +45,7 @@ def engine_for(settings: Settings, bucket: Bucket) -> BulkEngine:
         return BigQueryEngine(settings, bucket)
     from extract.bulk.engines.duckdb import DuckDbEngine
 
-    return DuckDbEngine(settings.duckdb_path, settings.dataset)
+    return DuckDbEngine(settings.duckdb_path, settings.dataset, max_rejected=settings.bulk_max_rejected)
 
 
 def require_supported(settings: Settings) -> None:
@@ -131,7 +133,8 @@ class BulkRunner:
         seconds = time.monotonic() - started
         total = sum(mark["rows"].values())
         event(f"{label}: done, {total:,} rows in {seconds:,.1f} s", file=name, rows=total)
-        return FileResult(name, "loaded", dict(mark["rows"]), seconds, downloader.resumed_from)
+        rejected = sum(mark.get("rejected", {}).values())
+        return FileResult(name, "loaded", dict(mark["rows"]), seconds, downloader.resumed_from, rejected)
 
     def _load(self, path: Path, file: BulkName, mark: dict[str, Any], label: str) -> None:
         archive = open_zip(path, label)
@@ -171,6 +174,13 @@ class BulkRunner:
                     raise
             mark["members"][member.path] = rows
             mark["rows"][table] = mark["rows"].get(table, 0) + rows
+            if engine.rejected:
+                mark.setdefault("rejected", {})[member.path] = engine.rejected
+                event(
+                    f"warning: {where}: {engine.rejected} malformed lines skipped (BULK_MAX_REJECTED="
+                    f"{self.settings.bulk_max_rejected})",
+                    member=member.path, rejected=engine.rejected,
+                )  # fmt: skip
             self.bucket.write_json(self.state_key(mark["name"]), mark)
             seconds = time.monotonic() - started
             rate = rows / max(seconds, 1e-9)

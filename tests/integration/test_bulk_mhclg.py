@@ -3,8 +3,10 @@ to a pre-signed URL that expires; over real HTTP from the MHCLG double, into a r
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -196,3 +198,31 @@ def test_a_certificate_gives_the_same_mart_rows_through_the_api_and_through_the_
         "select count(local_authority_label) from {ds}.enr_domestic_certificates_v"
     )
     assert labels == [(0,)]  # the documented limit of full loads
+
+
+def test_a_truncated_json_line_is_counted_and_fails_the_member_above_bulk_max_rejected(
+    extract, live, live_env, warehouse, monkeypatch
+):
+    made = live.export("domestic-json")
+    with zipfile.ZipFile(io.BytesIO(made.content)) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    member = next(name for name in parts if name.startswith("certificates-"))
+    lines = parts[member].splitlines(keepends=True)
+    cut = json.loads(lines[1])["certificate_number"]
+    lines[1] = lines[1][: len(lines[1]) // 2] + b"\n"  # a document cut short
+    parts[member] = b"".join(lines)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    live._files[(made.name, live.last_updated())] = replace(made, content=buffer.getvalue(), etag='"cut"')
+    failed = extract("--source", "mhclg", "--bulk", "domestic-json")
+    assert failed.code == 4, failed.err
+    assert f"{member}: 1 malformed lines (the first, line 2: not a JSON object)" in failed.err
+    assert not warehouse.path.exists() or warehouse.count("mhclg_domestic_raw_json") == 0
+    monkeypatch.setenv("BULK_MAX_REJECTED", "1")
+    allowed = extract("--source", "mhclg", "--bulk", "domestic-json")
+    assert allowed.code == 0, allowed.err
+    assert "1 malformed lines skipped" in allowed.err
+    landed = {n for (n,) in warehouse.query("select certificate_number from {ds}.mhclg_domestic_raw_json")}
+    assert landed == {c.certificate_number for c in in_file(live, "domestic")} - {cut}

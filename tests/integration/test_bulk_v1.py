@@ -3,6 +3,7 @@ DuckDB file, the same raw tables and payloads as the API path."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.doubles.odc_v1 import Dataset, OdcV1Double
+from tests.doubles.odc_v1 import Dataset, OdcV1Double, bulk
 from tests.support import LOOPBACK_ENV, ROOT, V1_LANDING_COLUMNS
 
 ALL = "all-domestic-certificates.zip"
@@ -243,3 +244,55 @@ def test_double_zip_has_the_bulk_layout_and_headers(double):
     assert "CO2_EMISS_CURR_PER_FLOOR_AREA" in header
     year = zipfile.ZipFile(io.BytesIO(double.bulk_file("domestic-2023.zip"))).namelist()
     assert year == ["certificates.csv", "recommendations.csv"]
+
+
+def with_malformed_lines(data: Dataset, name: str) -> tuple[bytes, str, set[str]]:
+    """The bulk file `name` with two malformed lines in its first certificates member (one short
+    of a column, one a column too many): its bytes, that member, and the keys of those lines."""
+    parts = bulk.members(data, name)
+    member = next(p for p in parts if p.endswith("certificates.csv"))
+    lines = parts[member].decode().splitlines(keepends=True)
+    broken = {1: lines[1].rsplit(",", 1)[0] + "\n", 2: lines[2].rstrip("\n") + ",extra\n"}
+    keys = {next(csv.reader([lines[n]]))[0] for n in broken}
+    parts[member] = "".join(broken.get(n, line) for n, line in enumerate(lines)).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, content in parts.items():
+            archive.writestr(path, content)
+    return buffer.getvalue(), member, keys
+
+
+@pytest.mark.parametrize("allowed", [None, "5"])
+def test_malformed_lines_are_counted_and_fail_the_member_above_bulk_max_rejected(
+    extract, double, warehouse, env, monkeypatch, allowed
+):
+    content, member, broken = with_malformed_lines(double.data, ALL)
+    double.files[ALL] = content
+    if allowed:
+        monkeypatch.setenv("BULK_MAX_REJECTED", allowed)
+    result = extract("--source", "odc", "--bulk", ALL)
+    total = len(every_row(double.data, "domestic"))
+    landed = {k for (k,) in warehouse.query("select lmk_key from {ds}.domestic_raw_json")}
+    if allowed is None:  # the default, 0: the run stops at the member, nothing of it landed
+        assert result.code == 4 and one_error(result.err), result.err
+        assert f"{member}: 2 malformed lines (the first, line 2" in result.err
+        assert "BULK_MAX_REJECTED=0" in result.err
+        path = Path(env["DATA_DIR"]) / f"bucket/state/dame_epc/bulk/odc/{ALL}.json"
+        assert not path.exists() or member not in state(env)["members"]
+        in_member = {
+            next(csv.reader([line]))[0]
+            for line in bulk.members(double.data, ALL)[member].decode().splitlines()[1:]
+        }
+        assert not landed & in_member
+        del double.files[ALL]  # the file mended: all of it lands
+        assert extract("--source", "odc", "--bulk", ALL).code == 0
+        assert warehouse.query("select count(*), count(distinct lmk_key) from {ds}.domestic_raw_json") == [
+            (total, total)
+        ]
+        return
+    assert result.code == 0, result.err
+    assert f"warning: bulk {ALL}: {member}: 2 malformed lines skipped" in result.err
+    assert state(env)["rejected"] == {member: 2}
+    assert landed == set(every_row(double.data, "domestic")) - broken
+    row = next(line for line in result.out.splitlines() if line.startswith(ALL))
+    assert row.split()[3] == "2"  # the rejected column

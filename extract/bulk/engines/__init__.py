@@ -25,6 +25,8 @@ class Stamp:
 
 
 class BulkEngine(Protocol):
+    rejected: int  # malformed lines of the last member, skipped (never more than the settings allow)
+
     def ensure_table(self, table: RawTable) -> None:
         """The raw table with the columns the API path's dlt load gives it, if no load made it."""
 

@@ -177,6 +177,7 @@ class BigQueryEngine:
         self.dataset = f"{settings.project_id}.{settings.dataset}"
         self.client.create_dataset(self.dataset, exists_ok=True)
         self.bucket = bucket
+        self.max_rejected, self.rejected = settings.bulk_max_rejected, 0
 
     def close(self) -> None:
         self.client.close()
@@ -224,15 +225,19 @@ class BigQueryEngine:
                 out.write(block)
         verify()
         stage = self.qualified(f"_bulk_stage_{name}")
-        job = self.bq.LoadJobConfig.from_api_repr({"load": config})
+        # malformed lines: the load job skips up to BULK_MAX_REJECTED and counts them, else fails
+        job = self.bq.LoadJobConfig.from_api_repr({"load": config | {"maxBadRecords": self.max_rejected}})
         try:
-            self.client.load_table_from_uri(self.bucket.uri(key), stage, job_config=job).result()
+            done = self.client.load_table_from_uri(self.bucket.uri(key), stage, job_config=job).result()
         except Exception as exc:  # the load job's own message names the bad line
             raise SourceDataError(
-                f"{label}: BigQuery could not load it: {str(exc).splitlines()[0]}"
+                f"{label}: BigQuery could not load it (more than BULK_MAX_REJECTED={self.max_rejected} "
+                f"malformed lines?): {str(exc).splitlines()[0]}"
             ) from None
         finally:
             self.bucket.delete(key)
+        statistics = done._properties.get("statistics", {}).get("load", {})  # no public accessor
+        self.rejected = int(statistics.get("badRecords") or 0)
         return stage
 
     def _apply(self, stage: str, key: str, keyed: bool, script: str, label: str) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from extract.bulk.engines import Stamp
-from extract.bulk.origin import CsvChildren, CsvRecords, MemberLoad
+from extract.bulk.origin import CsvChildren, CsvRecords, Documents, MemberLoad
 from extract.errors import SourceDataError
 from extract.raw_tables import LOAD_ID, Column, RawTable
 
@@ -28,12 +28,26 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+REJECTS = "bulk_rejected_lines"  # a temporary table: the lines of the member being read that failed
+
+
 def csv_scan(path: Path | str, header: Sequence[str]) -> str:
-    """`read_csv` of a bulk CSV: every column text, nothing sniffed (the pipe is read once)."""
+    """`read_csv` of a bulk CSV: every column text, nothing sniffed (the pipe is read once); a
+    malformed line is skipped and kept in REJECTS (DuckDB's `store_rejects`), to be counted."""
     columns = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header) + "}"
     return (
         f"read_csv({literal(str(path))}, header = true, auto_detect = false, columns = {columns}, "
-        "delim = ',', quote = '\"', escape = '\"', encoding = 'utf-8', parallel = true)"
+        "delim = ',', quote = '\"', escape = '\"', encoding = 'utf-8', parallel = true, "
+        f"store_rejects = true, rejects_table = '{REJECTS}', rejects_scan = '{REJECTS}_scans')"
+    )
+
+
+def lines_scan(path: Path | str) -> str:
+    """`read_csv` of a JSON Lines member as whole lines (no delimiter or quote can split one)."""
+    return (
+        f"read_csv({literal(str(path))}, header = false, auto_detect = false, "
+        "columns = {'line': 'VARCHAR'}, delim = '\x01', quote = '', escape = '', encoding = 'utf-8', "
+        "max_line_size = 8388608, buffer_size = 33554432)"
     )
 
 
@@ -62,8 +76,10 @@ def lifted(column: Column, expression: str | None) -> str:
 class DuckDbEngine:
     """Loads members into `dataset` of the DuckDB file at `path`."""
 
-    def __init__(self, path: Path, dataset: str, memory_limit: str = "1GB") -> None:
+    def __init__(self, path: Path, dataset: str, memory_limit: str = "1GB", max_rejected: int = 0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_rejected = max_rejected
+        self.rejected = 0  # lines of the last member skipped as malformed
         self.con = duckdb.connect(str(path))
         self.con.execute(f"set memory_limit = {literal(memory_limit)}")
         self.con.execute("set preserve_insertion_order = true")  # "first row of a key wins" needs it
@@ -97,8 +113,12 @@ class DuckDbEngine:
     def load(
         self, member: MemberLoad, path: Path, stamp: Stamp, label: str, verify: Callable[[], None]
     ) -> int:
+        self.con.execute(f"drop table if exists {REJECTS}")
+        self.con.execute(f"drop table if exists {REJECTS}_scans")
         if isinstance(member, CsvChildren):
-            return self._children(member, path, stamp, label)
+            rows = self._children(member, path, stamp, label)
+            self._count_rejects(label)
+            return rows
         if isinstance(member, CsvRecords):
             key = f"coalesce({ident(member.key_column)}, '')"
             text = {c: ident(h) for c, h in member.lifted.items()}
@@ -111,14 +131,50 @@ class DuckDbEngine:
                 for c, paths in member.lifted.items()
             }
             payload = doc
-            scan = (
-                f"read_json({literal(str(path))}, format = 'newline_delimited', columns = "
-                f"{{{literal(member.key_field)}: 'VARCHAR', {literal(member.document_field)}: 'JSON'}})"
-            )
+            scan = self._json_lines(member, path, label)
         table = member.table
         values = [key, *(lifted(c, text.get(c.name)) for c in table.columns[1:] if c.name not in STAMPED)]
         self._insert(table, values, payload, scan, stamp, label)
+        self._count_rejects(label)
         return self._finish_keyed(table, stamp.load_id, label)
+
+    def _json_lines(self, member: Documents, path: Path, label: str) -> str:
+        """The member's lines kept in a temporary table (the pipe is read once), those that are
+        not a JSON object in REJECTS; returns the scan of the good ones as `key, document`."""
+        lines = (
+            "create or replace temporary table bulk_member_lines as "
+            f"select row_number() over () as number, line from {lines_scan(path)}"
+        )
+        self._run(lines, {}, label)
+        self.con.execute(
+            f"create temporary table {REJECTS} as select number as line, line as csv_line, "
+            "'not a JSON object' as error_message from bulk_member_lines "
+            "where coalesce(json_type(try_cast(line as json)), '') != 'OBJECT'"
+        )
+        document = "try_cast(line as json)"
+        return (
+            f"(select {document}->>{literal(member.key_field)} as {ident(member.key_field)}, "
+            f"{document}->{literal(member.document_field)} as {ident(member.document_field)} "
+            f"from bulk_member_lines where json_type(try_cast(line as json)) = 'OBJECT')"
+        )
+
+    def _count_rejects(self, label: str) -> None:
+        """Counts the member's malformed lines: above `max_rejected`, the member fails (its
+        transaction is rolled back); else they are reported."""
+        found = self.con.execute(
+            f"select count(*), min(line), arg_min(error_message, line) from {REJECTS}"
+        ).fetchone() if self._exists(REJECTS) else (0, None, None)  # fmt: skip
+        self.rejected, first, message = int(found[0]), found[1], found[2]
+        if self.rejected > self.max_rejected:
+            raise SourceDataError(
+                f"{label}: {self.rejected} malformed lines (the first, line {first}: {message}); "
+                f"more than BULK_MAX_REJECTED={self.max_rejected}, nothing of it was loaded"
+            )
+
+    def _exists(self, table: str) -> bool:
+        return bool(self.con.execute(
+            "select count(*) from duckdb_tables() where table_name = ? and temporary", [table]
+        ).fetchone()[0])  # fmt: skip
 
     # --- shared steps ------------------------------------------------------------------------
     def _names(self, table: RawTable) -> list[str]:
