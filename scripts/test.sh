@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Every test: lint, pytest (tests/unit: pure functions and the project's files; tests/integration:
-# the API doubles over real HTTP, real DuckDB files, real dbt builds; tests/emulators: GCS +
-# BigQuery on local emulators), the demo end to end in a fresh folder, sqlfluff, and the BigQuery
-# target parsed and compiled offline.
+# Every test: lint, pytest on two workers (tests/unit: pure functions and the project's files;
+# tests/integration: the API doubles over real HTTP, real DuckDB files, real dbt builds;
+# tests/emulators: GCS + BigQuery on local emulators) with sqlfluff beside it, the demo end to end
+# in a fresh folder, and the BigQuery target parsed and compiled offline.
 #   bash scripts/test.sh            everything (what CI runs)
 #   bash scripts/test.sh --unit     lint and the unit layer only (seconds)
 #   bash scripts/test.sh ARGS       pytest ARGS, then the rest
@@ -15,11 +15,16 @@ ruff format --check .
 if [ "${1:-}" = "--unit" ]; then
   exec pytest tests/unit
 fi
+scratch=$(mktemp -d)
+lint=
+trap '[ -n "$lint" ] && kill "$lint" 2>/dev/null; rm -rf "$scratch"' EXIT
+# sqlfluff beside the tests (it templates with dbt while the tests wait on doubles and emulators)
+mkdir -p "$scratch/lint"
+DATA_DIR="$scratch/lint" DBT_TARGET_PATH="$scratch/lint-target" \
+  sqlfluff lint --processes 2 dbt_project/models > "$scratch/lint.log" 2>&1 &
+lint=$!
 # two workers: much of a test's time is spent waiting on a double, a subprocess or an emulator
 pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"
-
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
 echo "--- the demo, end to end, into a fresh folder"
 DATA_DIR="$scratch/demo" DBT_TARGET_PATH="$scratch/target" bash scripts/demo.sh > "$scratch/demo.log" \
   || { tail -40 "$scratch/demo.log"; exit 1; }
@@ -32,9 +37,10 @@ echo "--- dbt docs generate over the demo's warehouse"
 DATA_DIR="$scratch/demo" dbt docs generate --quiet --target-path "$scratch/docs"
 test -s "$scratch/docs/catalog.json" && test -s "$scratch/docs/index.html"
 
-echo "--- sqlfluff"
-mkdir -p "$scratch/lint"
-DATA_DIR="$scratch/lint" sqlfluff lint --processes 2 dbt_project/models  # dbt templates in this process, workers lint
+echo "--- sqlfluff (ran beside the tests)"
+wait "$lint" || { cat "$scratch/lint.log"; exit 1; }
+lint=
+tail -1 "$scratch/lint.log"
 
 echo "--- dbt parse and compile for the bigquery target, offline (incremental models need a live relation;"
 echo "    epc_check_sources: false skips the look-up of raw tables, which needs one too)"
