@@ -48,7 +48,9 @@ def parse_args(
     parser.add_argument("--start", help="first month, YYYY-MM (default: START_YEAR-01)")
     parser.add_argument("--end", help="last month, YYYY-MM (default: END_YEAR-12 or this month)")
     parser.add_argument(
-        "--with-recs", action="store_true", help="also fetch each certificate's recommendations"
+        "--with-recs",
+        action="store_true",
+        help="v1: also fetch each certificate's recommendations (the live service has them in the document)",
     )
     parser.add_argument(
         "--dry-run",
@@ -104,8 +106,15 @@ def extract(args: argparse.Namespace, settings: Settings) -> Extraction | None:
     """Runs the extractor as the flags say and prints its summary; None for `--dry-run`. Raises
     UserError."""
     if args.bulk is not None:
+        given = {"--kinds": args.kinds is not None, "--start": args.start, "--end": args.end,
+                 "--with-recs": args.with_recs, "--reset": args.reset}  # fmt: skip
+        if ignored := [flag for flag, value in given.items() if value]:
+            event(f"warning: {', '.join(ignored)} do not apply to --bulk (a file holds what it holds)")
         return run_bulk(settings, args.bulk, args.dry_run)
     source = SOURCES[settings.source]
+    if args.with_recs and not source.recommendations_apart:
+        event(f"warning: --with-recs does not apply to --source {source.name}: its recommendations come "
+              "inside each certificate's document, always fetched")  # fmt: skip
     kinds = parse_kinds(args.kinds, settings.source, source.kinds)
     months = resolve_window(args.start, args.end, settings.start_year, settings.end_year)
     runner = Runner(settings, kinds, months, with_recs=args.with_recs)

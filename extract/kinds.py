@@ -29,14 +29,21 @@ DEFAULT_KINDS = ("domestic", "non-domestic")  # the two kinds every source serve
 
 
 def parse_kinds(text: str | None, source: str, allowed: tuple[str, ...]) -> list[Kind]:
-    """`domestic,non-domestic` → kinds, in the order given, without repeats; default: the two
-    kinds every source serves. `allowed` are the kinds `source` serves."""
-    names = [n.strip() for n in (text or ",".join(DEFAULT_KINDS)).split(",") if n.strip()]
-    if not names:
-        raise ConfigError("--kinds is empty: choose from " + ", ".join(allowed))
+    """`domestic,non-domestic` → kinds, in the order given; default (no `--kinds`): the two kinds
+    every source serves. `allowed` are the kinds `source` serves. An empty list or name, a kind
+    given twice, or one the source does not serve is a ConfigError."""
+    if text is None:
+        return [KINDS[n] for n in DEFAULT_KINDS]
+    choices = ", ".join(allowed)
+    names = [n.strip() for n in text.split(",")]
+    if not any(names):
+        raise ConfigError(f"--kinds is empty: choose from {choices}")
+    if "" in names:
+        raise ConfigError(f"--kinds {text!r} has an empty name: choose from {choices}")
     unknown = [n for n in names if n not in allowed]
     if unknown:
-        raise ConfigError(
-            f"unknown kind {unknown[0]!r} for source {source}: choose from " + ", ".join(allowed)
-        )
-    return [KINDS[n] for n in dict.fromkeys(names)]
+        raise ConfigError(f"unknown kind {unknown[0]!r} for source {source}: choose from {choices}")
+    repeated = next((n for n in names if names.count(n) > 1), None)
+    if repeated:
+        raise ConfigError(f"--kinds names {repeated!r} twice")
+    return [KINDS[n] for n in names]

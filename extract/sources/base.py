@@ -41,6 +41,7 @@ class Source(Protocol):
     name: ClassVar[str]  # `--source`, the checkpoint folder, the dlt pipeline's suffix
     kinds: ClassVar[tuple[str, ...]]  # the certificate kinds it serves
     default_base_url: ClassVar[str]
+    recommendations_apart: ClassVar[bool]  # fetched apart from the certificates (--with-recs applies)
     credential_names: ClassVar[tuple[str, ...]]  # all set: the source is the default
     tables: ClassVar[tuple[RawTable, ...]]  # every raw table it writes
 

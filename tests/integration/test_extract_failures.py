@@ -26,6 +26,9 @@ def state(env: dict[str, str], month: str, part: str = "certs") -> Path:
     ("args", "needle"),
     [
         (("--kinds", "domestic,flats"), "unknown kind 'flats'"),
+        (("--kinds", ""), "--kinds is empty"),
+        (("--kinds", "domestic,,non-domestic"), "has an empty name"),
+        (("--kinds", "domestic,domestic"), "--kinds names 'domestic' twice"),
         (("--start", "2024-13"), "--start '2024-13' is not a month"),
         (("--start", "2024/01"), "is not a month"),
         (("--start", "2024-05", "--end", "2024-01"), "end 2024-01 is before start 2024-05"),
@@ -229,3 +232,17 @@ def test_the_extractor_sends_nothing_beyond_loopback_without_being_told(double, 
     assert Warehouse(Path(env["DATA_DIR"])).count("domestic_raw_json") == sum(
         double.data.count("domestic", m) for m in ("2024-01", "2024-02")
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "warning"),
+    [
+        (("--source", "mhclg", "--with-recs"), "--with-recs does not apply to --source mhclg"),
+        (("--bulk", "domestic-2023.zip", "--start", "2023-01", "--with-recs", "--dry-run"),
+         "--start, --with-recs do not apply to --bulk"),
+    ],
+)  # fmt: skip
+def test_a_flag_that_does_not_apply_gives_one_warning_line(extract, double, args, warning):
+    result = extract(*args, "--kinds", "domestic", "--dry-run") if "--bulk" not in args else extract(*args)
+    warnings = [line for line in result.err.splitlines() if "warning:" in line]
+    assert len(warnings) == 1 and warning in warnings[0], result.err

@@ -143,11 +143,21 @@ def test_the_window_is_clipped_to_this_month_and_checked() -> None:
 def test_kinds_are_those_the_source_serves_in_the_order_given() -> None:
     live = SOURCES["mhclg"].kinds
     assert [k.name for k in parse_kinds(None, "mhclg", live)] == ["domestic", "non-domestic"]
-    assert [k.name for k in parse_kinds("display, domestic,display", "mhclg", live)] == [
-        "display",
-        "domestic",
-    ]
+    assert [k.name for k in parse_kinds("display, domestic", "mhclg", live)] == ["display", "domestic"]
     with pytest.raises(ConfigError, match="unknown kind 'display' for source odc"):
         parse_kinds("display", "odc", SOURCES["odc"].kinds)
-    with pytest.raises(ConfigError, match="--kinds is empty"):
-        parse_kinds(" , ", "mhclg", live)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("", "--kinds is empty"),
+        (" , ", "--kinds is empty"),
+        ("domestic,,display", "has an empty name"),
+        ("domestic,", "has an empty name"),
+        ("display, domestic,display", "--kinds names 'display' twice"),
+    ],
+)
+def test_empty_or_repeated_kinds_are_refused(text: str, needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        parse_kinds(text, "mhclg", SOURCES["mhclg"].kinds)

@@ -46,6 +46,7 @@ class MhclgSource:
     name = NAME
     kinds = SERVED_KINDS
     default_base_url = "https://api.get-energy-performance-data.communities.gov.uk"
+    recommendations_apart = False  # recommendations come inside each document
     credential_names = ("EPC_API_TOKEN",)
     tables = TABLES
 

@@ -31,6 +31,7 @@ class OdcSource:
     name = NAME
     kinds = SERVED_KINDS
     default_base_url = "https://epc.opendatacommunities.org/api/v1"
+    recommendations_apart = True  # recommendations are fetched per certificate, with --with-recs
     credential_names = ("EPC_EMAIL", "EPC_API_KEY")
     tables = TABLES
 
