@@ -30,6 +30,9 @@ DATA_DIR="$scratch/demo" DBT_TARGET_PATH="$scratch/target" bash scripts/demo.sh 
   || { tail -40 "$scratch/demo.log"; exit 1; }
 tail -12 "$scratch/demo.log"
 
+echo "--- the README's queries on the demo's warehouse"
+python scripts/readme_queries.py "$scratch/demo/epc.duckdb"
+
 echo "--- live rows as complete as v1 rows (every gap above 10 points documented)"
 python scripts/null_shares.py "$scratch/demo/epc.duckdb" | tail -1
 

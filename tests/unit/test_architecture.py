@@ -106,3 +106,12 @@ def test_dbt_sources_declare_the_raw_table_contract() -> None:
     for name, source in SOURCES.items():
         contract = {t.name: [(c.name, c.data_type) for c in (*t.columns, LOAD_ID)] for t in source.tables}
         assert declared[name] == contract, name
+
+
+def test_the_readme_has_queries_to_copy_for_duckdb_and_bigquery() -> None:
+    """CI runs the DuckDB ones on the demo's warehouse (scripts/readme_queries.py)."""
+    from scripts.readme_queries import duckdb_blocks
+
+    readme = (ROOT / "README.md").read_text()
+    assert len(duckdb_blocks(readme)) >= 5
+    assert readme.split("## Query the data", 1)[1].split("\n## ", 1)[0].count("-- BigQuery") >= 2
