@@ -111,7 +111,9 @@ def add_month(con: duckdb.DuckDBPyConnection, month_index: int, rows: int, load_
             numbered.uprn,
             -- regexp_replace: DuckDB's replace() is several times slower on long strings
             regexp_replace(
-                regexp_replace(regexp_replace(template.payload, '@LMK@', numbered.lmk_key), '@UPRN@', numbered.uprn),
+                regexp_replace(
+                    regexp_replace(template.payload, '@LMK@', numbered.lmk_key), '@UPRN@', numbered.uprn
+                ),
                 '@DATE@', strftime(numbered.lodged, '%Y-%m-%d'), 'g'
             ),
             now(),
