@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 import time
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from tqdm import tqdm
 
 from extract.redaction import redact
 
@@ -92,34 +94,70 @@ def event(message: str, **fields: Any) -> None:
     LOGGER.info(message, extra={"fields": fields})
 
 
+class Meter:
+    """Done out of a total, the rate and the time left, by tqdm's accounting (a smoothed rate), put
+    into log lines rather than drawn as a bar, so that a terminal and a log file read alike."""
+
+    def __init__(self, total: float | None, unit: str = "rows") -> None:
+        self._bar = tqdm(total=total or None, unit=unit, file=io.StringIO(), mininterval=0, smoothing=0.3)
+
+    def set(self, done: float) -> None:
+        self._bar.update(done - self._bar.n)
+
+    @property
+    def rate(self) -> float:
+        found = self._bar.format_dict
+        return found["rate"] or (found["n"] / found["elapsed"] if found["elapsed"] else 0.0)
+
+    def fraction(self, fmt: str = ",.0f") -> str:
+        """`done/total`, or `done` while the total is unknown."""
+        done, total = self._bar.n, self._bar.total
+        return f"{done:{fmt}}/{total:{fmt}}" if total else f"{done:{fmt}}"
+
+    def eta(self) -> str | None:
+        """The time left at the current rate (`1:02:05`), None while unknown."""
+        total, done, rate = self._bar.total, self._bar.n, self.rate
+        if not total or not rate or done >= total:
+            return None
+        return tqdm.format_interval((total - done) / rate)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
 class Progress:
-    """Reports a unit's pages, rows and rows/s at most every `every` seconds, and at the end."""
+    """Reports a unit's pages, rows (out of `total` when known) and rate at most every `every`
+    seconds, with the time left, and at the end."""
 
-    def __init__(self, unit: str, every: float = 2.0) -> None:
-        self.unit, self.every = unit, every
-        self.started = self.last = time.monotonic()
-
-    def rate(self, rows: int) -> float:
-        return rows / max(time.monotonic() - self.started, 1e-9)
+    def __init__(self, unit: str, total: int | None = None, every: float = 2.0) -> None:
+        self.unit, self.every, self.total = unit, every, total
+        self.last = time.monotonic()
+        self.meter = Meter(total)
 
     def page(self, pages: int, rows: int) -> None:
+        self.meter.set(rows)
         now = time.monotonic()
         if now - self.last >= self.every:
             self.last = now
             self._report("fetching", pages, rows)
 
     def done(self, pages: int, rows: int, note: str = "") -> None:
+        self.meter.set(rows)
         self._report("done" + (f" ({note})" if note else ""), pages, rows)
+        self.meter.close()
 
     def _report(self, state: str, pages: int, rows: int) -> None:
-        rate = self.rate(rows)
+        rate, eta = self.meter.rate, self.meter.eta() if state == "fetching" else None
         event(
-            f"{self.unit}: {state}, {pages} pages, {rows} rows, {rate:,.0f} rows/s",
+            f"{self.unit}: {state}, {pages} pages, {self.meter.fraction()} rows, {rate:,.0f} rows/s"
+            + (f", ETA {eta}" if eta else ""),
             unit=self.unit,
             state=state,
             pages=pages,
             rows=rows,
+            total=self.total,
             rows_per_s=round(rate, 1),
+            eta=eta,
         )
 
 
@@ -134,7 +172,12 @@ class UnitStats:
     missing: dict[str, str] = field(default_factory=dict)
 
     def add(self, rows: int) -> None:
+        """A page of `rows`."""
         self.pages += 1
+        self.tick(rows)
+
+    def tick(self, rows: int = 1) -> None:
+        """`rows` more, within the current page (documents fetched one by one)."""
         self.rows += rows
         if self.on_page:
             self.on_page(self)

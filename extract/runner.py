@@ -139,9 +139,11 @@ class Runner:
         return self.source.requests_sent()
 
     def _run_unit(self, warehouse: Warehouse, unit: Unit, work: Work, ahead: Prefetcher) -> UnitResult:
-        progress = Progress(str(unit))
-        stats = UnitStats(on_page=lambda s: progress.page(s.pages, s.rows))
         fetch = self.source.pages(unit, work, ahead, warehouse)
+        # the total: the keys search found (live), else what the month held last time (v1)
+        total = len(fetch.keys) or (warehouse.rows_in_month(unit.table.name, unit.month) if unit.month else 0)
+        progress = Progress(str(unit), total or None)
+        stats = UnitStats(on_page=lambda s: progress.page(s.pages, s.rows))
         if work.ledger is not None and fetch.keys:
             # recorded before fetching: a killed run's keys are fetched again into the same part
             self.checkpoints.write_pending(unit, work.part, frozenset(fetch.keys))

@@ -23,7 +23,7 @@ from extract.bulk.download import Downloader
 from extract.bulk.engines import BulkEngine, Stamp
 from extract.bulk.origin import BulkName, BulkOrigin
 from extract.errors import ConfigError, SourceDataError
-from extract.progress import event
+from extract.progress import Meter, event
 from extract.settings import Settings
 
 
@@ -154,7 +154,10 @@ class BulkRunner:
         for table in self.origin.tables(file):
             engine.ensure_table(table)
         scratch = self.settings.data_dir / "tmp"
-        for member in members:
+        size = {m.path: archive.getinfo(m.path).file_size for m in members}
+        meter = Meter(sum(size[m.path] for m in members if m.path not in mark["members"]), unit="B")
+        done = 0
+        for number, member in enumerate(members, start=1):
             if member.path in mark["members"]:
                 continue
             where = f"{label}: {member.path}"
@@ -184,7 +187,13 @@ class BulkRunner:
             self.bucket.write_json(self.state_key(mark["name"]), mark)
             seconds = time.monotonic() - started
             rate = rows / max(seconds, 1e-9)
+            done += size[member.path]
+            meter.set(done)
+            eta = meter.eta()
             event(
-                f"{where}: {rows:,} rows into {table}, {rate:,.0f} rows/s",
+                f"{where}: {rows:,} rows into {table}, {rate:,.0f} rows/s; member {number}/{len(members)}, "
+                f"{meter.fraction()} bytes" + (f", ETA {eta}" if eta else ""),
                 member=member.path, table=table, rows=rows, seconds=round(seconds, 3),
+                members_done=number, members=len(members), eta=eta,
             )  # fmt: skip
+        meter.close()

@@ -296,3 +296,15 @@ def test_malformed_lines_are_counted_and_fail_the_member_above_bulk_max_rejected
     assert landed == set(every_row(double.data, "domestic")) - broken
     row = next(line for line in result.out.splitlines() if line.startswith(ALL))
     assert row.split()[3] == "2"  # the rejected column
+
+
+def test_each_member_reports_the_files_progress_in_bytes_and_the_time_left(extract):
+    result = extract("--source", "odc", "--bulk", ALL, "--log-format", "json")
+    assert result.code == 0, result.err
+    members = [e for e in map(json.loads, result.err.splitlines()) if "members_done" in e]
+    count = members[0]["members"]
+    assert count > 2 and [e["members_done"] for e in members] == list(range(1, count + 1))
+    assert all(f"member {e['members_done']}/{count}, " in e["message"] for e in members)
+    assert all(" bytes" in e["message"] for e in members)
+    assert any(e["eta"] and f"ETA {e['eta']}" in e["message"] for e in members[:-1])
+    assert members[-1]["eta"] is None

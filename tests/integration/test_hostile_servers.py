@@ -223,3 +223,20 @@ def test_a_certificate_listed_but_not_served_stays_pending_until_it_lands_or_is_
         assert live.landed()["mhclg_domestic_raw_json"] == (live.expected["mhclg_domestic_raw_json"] - 1,) * 2
     again = run_subprocess(live.args, live.env)  # settled: nothing is searched for it any more
     assert again.returncode == 0 and "pending" not in again.stdout
+
+
+# --- progress of a long run (issue 15) ---------------------------------------------------------------------
+def test_a_long_unit_reports_done_out_of_total_and_the_time_left(live: Served):
+    """Documents answered slowly, one at a time: while fetching, each progress line says how many
+    of the certificates search found are done, the rate and an ETA; the last says all are done."""
+    live.api.add_fault(match=live.document, delay=0.15, times=-1)
+    run = run_subprocess([*live.args, "--log-format", "json"], {**live.env, "MAX_CONCURRENCY": "1"})
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stderr.splitlines()]
+    unit = [e for e in lines if e.get("unit") == "domestic 2025-01 certs"]
+    total = live.expected["mhclg_domestic_raw_json"]
+    fetching = [e for e in unit if e["state"] == "fetching"]
+    assert fetching and all(e["total"] == total and 0 < e["rows"] < total for e in fetching)
+    assert all(f"{e['rows']}/{total} rows" in e["message"] and e["eta"] for e in fetching)
+    assert all(f"ETA {e['eta']}" in e["message"] for e in fetching)
+    assert unit[-1]["state"].startswith("done") and f"{total}/{total} rows" in unit[-1]["message"]

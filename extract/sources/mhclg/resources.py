@@ -203,7 +203,8 @@ def mhclg_source(
                     stats.missing[summary["certificateNumber"]] = (summary.get("registrationDate") or "")[:10]
                 else:
                     pairs.append((summary, document))
-            stats.add(len(pairs))
+                    stats.tick()  # progress document by document
+            stats.pages += 1
             if pairs:
                 yield [s for s, _ in pairs], [d for _, d in pairs]
 
