@@ -41,21 +41,5 @@ EPC_EMAIL=analyst@example.org EPC_API_KEY=double-api-key EPC_API_BASE_URL=$(cat 
 echo "=== the daily job on the live service (the default source): extract, dbt build, freshness"
 EPC_API_TOKEN=demo-token EPC_API_BASE_URL=$(cat "$live_url") \
   python -m extract.job --kinds domestic,non-domestic,display --start "${DEMO_LIVE_START:-$live_month}"
-python - <<'PY'
-import os, duckdb
-path = os.environ.get("DUCKDB_PATH") or os.path.join(os.environ["DATA_DIR"], "epc.duckdb")
-schema = os.environ.get("DBT_SCHEMA") or os.environ.get("BQ_DATASET") or "dame_epc"
-with duckdb.connect(path, read_only=True) as con:
-    marts = con.execute(
-        "select table_name from information_schema.tables where table_schema = ? "
-        "and table_name like 'enr_%' order by 1", [schema]).fetchall()
-    print(f"dbt build passed; curated models in {path} (schema {schema}):")
-    for (name,) in marts:
-        by_source = dict(con.execute(f"select source_system, count(*) from {schema}.{name} group by 1").fetchall())
-        total = sum(by_source.values())
-        print(f"  {name}: {total} rows (live service {by_source.get('mhclg', 0)}, v1 {by_source.get('odc', 0)})")
-    run = con.execute(
-        f"select run_id, status, certificates_new, requests_sent, dbt_status, freshness_status "
-        f"from {schema}.pipeline_runs order by started_at desc limit 1").fetchone()
-    print("last run (pipeline_runs): run_id {} {}, {} new certificates, {} requests, dbt {}, freshness {}".format(*run))
-PY
+echo "dbt build passed"
+python scripts/summary.py

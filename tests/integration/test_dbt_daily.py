@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -241,3 +242,19 @@ def test_a_certificate_lodged_in_the_future_is_held_back_from_latest_by_uprn(dai
     dbt(["build", "--full-refresh", "--exclude", "resource_type:test"], {**env, "DUCKDB_PATH": str(fresh)})
     differences = differences_from_full_refresh(copy, fresh)
     assert differences == dict.fromkeys(differences, 0)
+
+
+def test_the_summary_lists_every_curated_model_of_the_manifest_with_its_rows(daily):
+    work, env, _ = daily
+    done = subprocess.run(
+        [sys.executable, "scripts/summary.py"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((work / "target" / "manifest.json").read_text())
+    curated = [n["name"] for n in manifest["nodes"].values()
+               if n["resource_type"] == "model" and n["fqn"][1] in ("marts", "quality")]  # fmt: skip
+    assert {"enr_display_latest_by_uprn", "dq_certificates_held_back"} <= set(curated)
+    with duckdb.connect(str(database(work)), read_only=True) as con:
+        for name in curated:
+            rows = con.execute(f"select count(*) from dame_epc.{name}").fetchone()[0]
+            assert f"  {name}: {rows} rows" in done.stdout, name
