@@ -18,6 +18,13 @@ fi
 scratch=$(mktemp -d)
 lint=
 trap '[ -n "$lint" ] && kill "$lint" 2>/dev/null; rm -rf "$scratch"' EXIT
+# Debian's chromium for the docs screenshot, installed beside the tests where it is missing
+browser=
+if ! command -v chromium > /dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+    > "$scratch/apt.log" 2>&1 &
+  browser=$!
+fi
 # sqlfluff beside the tests (it templates with dbt while the tests wait on doubles and emulators)
 mkdir -p "$scratch/lint"
 DATA_DIR="$scratch/lint" DBT_TARGET_PATH="$scratch/lint-target" \
@@ -39,6 +46,12 @@ python scripts/null_shares.py "$scratch/demo/epc.duckdb" | tail -1
 echo "--- dbt docs generate over the demo's warehouse"
 DATA_DIR="$scratch/demo" dbt docs generate --quiet --target-path "$scratch/docs"
 test -s "$scratch/docs/catalog.json" && test -s "$scratch/docs/index.html"
+
+echo "--- the docs site in headless Chromium: the project's overview and a model's page"
+if [ -n "$browser" ]; then
+  wait "$browser" || { tail -20 "$scratch/apt.log"; echo "error: chromium could not be installed"; exit 1; }
+fi
+python scripts/docs_screenshot.py "$scratch/docs" "${DOCS_SHOTS:-$scratch/shots}"
 
 echo "--- sqlfluff (ran beside the tests)"
 wait "$lint" || { cat "$scratch/lint.log"; exit 1; }
