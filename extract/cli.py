@@ -135,9 +135,9 @@ def extract(args: argparse.Namespace, settings: Settings) -> Extraction | None:
         [k.name for k in kinds],
         f"{months[0]}..{months[-1]}",
         runner.requests_sent(),
-        sum(r.rows for r in results if r.unit.part == "certs" and r.state == "fetched"),
-        dict(sorted(landed.items())),
-        sum(r.pending for r in results),
+        certificates_new=sum(r.rows for r in results if r.unit.part == "certs" and r.state == "fetched"),
+        certificates_pending=sum(r.pending for r in results),
+        rows_landed=dict(sorted(landed.items())),
     )
 
 
@@ -176,8 +176,9 @@ def run_bulk(settings: Settings, names: str, dry_run: bool = False) -> Extractio
         if r.state == "loaded":
             landed.update(r.rows)
     return Extraction(
-        settings.source, [], ",".join(files), references.requests_sent(), sum(landed.values()), dict(landed),
-        lines_rejected=sum(r.rejected for r in results),
+        settings.source, [], ",".join(files), references.requests_sent(),
+        certificates_new=sum(landed.values()), lines_rejected=sum(r.rejected for r in results),
+        rows_landed=dict(landed),
     )  # fmt: skip
 
 

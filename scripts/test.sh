@@ -31,7 +31,7 @@ DATA_DIR="$scratch/lint" DBT_TARGET_PATH="$scratch/lint-target" \
   sqlfluff lint --processes 2 dbt_project/models > "$scratch/lint.log" 2>&1 &
 lint=$!
 # two workers: much of a test's time is spent waiting on a double, a subprocess or an emulator
-pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"
+pytest -n "${PYTEST_WORKERS:-2}" --dist loadscope "$@"  # by module (tests/conftest.py)
 echo "--- the demo, end to end, into a fresh folder"
 DATA_DIR="$scratch/demo" DBT_TARGET_PATH="$scratch/target" bash scripts/demo.sh > "$scratch/demo.log" \
   || { tail -40 "$scratch/demo.log"; exit 1; }

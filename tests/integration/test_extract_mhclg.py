@@ -620,9 +620,10 @@ def test_a_refused_token_stops_at_once_in_one_line_that_never_shows_it(
     monkeypatch.setenv("EPC_API_TOKEN", WRONG_TOKEN)
     result = extract("--kinds", "domestic", *JANUARY, "--log-format", "json")
     assert result.code == 3
-    (line,) = result.err.splitlines()
-    status = api.auth_failure_status
-    assert line.startswith("error: ") and f"HTTP {status}" in line and "EPC_API_TOKEN" in line
+    (line,) = result.err.splitlines()  # with --log-format json, the error as one JSON object
+    status, error = api.auth_failure_status, json.loads(line)
+    assert error["level"] == "error" and error["exit_code"] == 3
+    assert f"HTTP {status}" in error["message"] and "EPC_API_TOKEN" in error["message"]
     assert WRONG_TOKEN not in result.out + result.err and TOKEN not in result.out + result.err
     assert [e.status for e in api.log] == [status]  # a refusal is not retried
     assert not (bucket(Path(env["DATA_DIR"])) / "state").exists()
