@@ -63,11 +63,15 @@ class RunLock:
         data = orjson.dumps(self.record | {"heartbeat_at": _now().isoformat()}, option=orjson.OPT_INDENT_2)
         path = self.bucket.path(self.key)
         try:
-            if self.bucket.local:
+            if self.bucket.local:  # written whole beside it, then linked: never seen half-written
                 self.bucket.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-                with os.fdopen(descriptor, "wb") as handle:
+                partial = f"{path}.{self.record['token']}"
+                with open(partial, "wb") as handle:
                     handle.write(data)
+                try:
+                    os.link(partial, path)
+                finally:
+                    os.unlink(partial)
             else:
                 self.bucket.fs.pipe_file(path, data, mode="create")
         except FileExistsError:

@@ -45,7 +45,7 @@ def test_a_second_run_exits_6_at_once_and_the_first_lands_one_run_of_rows(double
     double.add_fault(match="/domestic/search", delay=0.5, times=-1)  # the first run takes seconds
     lock = Path(env["DATA_DIR"]) / LOCK
     first = start("extract", WINDOW, env)
-    wait_for(lambda: lock.exists() or first.poll() is not None)
+    wait_for(lambda: (lock.exists() and lock.stat().st_size > 0) or first.poll() is not None)
     holder = json.loads(lock.read_text())
     began = time.monotonic()
     other = subprocess.run(
