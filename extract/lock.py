@@ -2,8 +2,9 @@
 
 Two runs on the same bucket and dataset would interleave their checkpoints and loads. Every run
 that writes (API or bulk files, the extractor alone or the daily job) first creates
-`locks/{dataset}.json` in the bucket, create-only: `O_EXCL` on a local folder, `ifGenerationMatch=0`
-on GCS, then read back, so that of two runs racing for it exactly one holds it. The holder
+`locks/{dataset}.json` in the bucket, create-only (a local file written whole, then hard-linked
+into place; `ifGenerationMatch=0` on GCS), then read back, so that of two runs racing for it
+exactly one holds it. The holder
 refreshes the object's `heartbeat_at` while it runs and deletes it at the end. A second run exits
 at once (exit 6) naming the holder; a lock whose owner is gone (same host, no such process) or whose
 heartbeat is older than LOCK_MAX_AGE_MINUTES is stale and taken over with a warning.

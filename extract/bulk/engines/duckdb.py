@@ -139,23 +139,24 @@ class DuckDbEngine:
         return self._finish_keyed(table, stamp.load_id, label)
 
     def _json_lines(self, member: Documents, path: Path, label: str) -> str:
-        """The member's lines kept in a temporary table (the pipe is read once), those that are
-        not a JSON object in REJECTS; returns the scan of the good ones as `key, document`."""
+        """The member's lines parsed once into a temporary table (the pipe is read once); the
+        text of those that are not a JSON object kept, for REJECTS; returns the scan of the good
+        ones as `key, document`."""
         lines = (
-            "create or replace temporary table bulk_member_lines as "
-            f"select row_number() over () as number, line from {lines_scan(path)}"
+            "create or replace temporary table bulk_member_lines as select number, doc, "
+            "case when coalesce(json_type(doc), '') != 'OBJECT' then line end as bad_line from ("
+            "select row_number() over () as number, line, try_cast(line as json) as doc "
+            f"from {lines_scan(path)})"
         )
         self._run(lines, {}, label)
         self.con.execute(
-            f"create temporary table {REJECTS} as select number as line, line as csv_line, "
-            "'not a JSON object' as error_message from bulk_member_lines "
-            "where coalesce(json_type(try_cast(line as json)), '') != 'OBJECT'"
+            f"create temporary table {REJECTS} as select number as line, bad_line as csv_line, "
+            "'not a JSON object' as error_message from bulk_member_lines where bad_line is not null"
         )
-        document = "try_cast(line as json)"
         return (
-            f"(select {document}->>{literal(member.key_field)} as {ident(member.key_field)}, "
-            f"{document}->{literal(member.document_field)} as {ident(member.document_field)} "
-            f"from bulk_member_lines where json_type(try_cast(line as json)) = 'OBJECT')"
+            f"(select doc->>{literal(member.key_field)} as {ident(member.key_field)}, "
+            f"doc->{literal(member.document_field)} as {ident(member.document_field)} "
+            "from bulk_member_lines where bad_line is null)"
         )
 
     def _count_rejects(self, label: str) -> None:
