@@ -20,16 +20,20 @@ FAILED = {"error", "fail", "runtime error"}
 WORST = ("pass", "warn", "error", "runtime error")  # freshness statuses, mildest first
 
 
-# the daily build's selection: the tables it maintains, the seeds and every data test; views are
-# re-created only by the full build, which the job runs whenever the project or its warehouse changed
+# the daily build's selection: the tables it maintains and their data tests. Views and seeds are
+# (re)built only by the full build, which the job runs whenever the project or its warehouse
+# changed; their tests (excluded with them: dbt's eager indirect selection) would compute each view
+# over the whole history, or test a seed that did not change, so they run in the full suite,
+# beside the unit tests
 DAILY_SELECTION = [
     "--select",
     "config.materialized:incremental",
     "config.materialized:table",
-    "resource_type:seed",
     "resource_type:test",
     "--exclude",
     "resource_type:unit_test",
+    "config.materialized:view",
+    "resource_type:seed",
 ]
 
 

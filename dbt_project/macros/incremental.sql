@@ -37,7 +37,8 @@
 {#- After an incremental run of a latest-by-property table: delete the rows whose certificate the
     live service removed, that now belongs to another property (a UPRN update), or that a new
     load dated after the run's day (held back), where no other certificate of the property took
-    its place. Reads three narrow columns of each input. -#}
+    its place. Reads three narrow columns of each input, and joins only the certificates a load
+    moved or dated after the run's day. -#}
 {% macro drop_stale_latest(model, certificates, removed) -%}
     delete from {{ model }} as latest
     where
@@ -49,6 +50,13 @@
                 certificates.certificate_id = latest.certificate_id
                 and (
                     certificates.property_key != latest.property_key
+                    or certificates.lodgement_date > {{ run_date() }}
+                )
+                -- only a moved (previous_property_key kept by the load that moved it) or
+                -- future-dated certificate can qualify: a filter on the scan, so the join reads
+                -- those few instead of every certificate
+                and (
+                    certificates.previous_property_key is not null
                     or certificates.lodgement_date > {{ run_date() }}
                 )
         )
