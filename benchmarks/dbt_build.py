@@ -16,7 +16,10 @@ as its own process with the clock pinned to that day, as the daily job does. Mea
   rows loaded since the day's run started: `--vars {epc_tests_since: …}`);
 - the floor: a `dbt build` with nothing new, the fixed cost every build pays (start-up, views,
   tests over no rows), against which the next-day build is a ratio;
-- peak memory (maximum resident set of the dbt process) of each build.
+- peak memory (maximum resident set of the dbt process) of each build;
+- the documents for retrieval after the first build: their count and build time, and up to
+  `--search-up-to` rows (1 M) the search index's build time and a query's latency
+  (`python -m extract.search`'s index and query).
 
 `--profile` prints the slowest nodes of each build from dbt's run_results.json. `--verify`
 then rebuilds a copy of the warehouse with `--full-refresh` and compares every table the daily
@@ -47,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from extract.dbt_steps import build_args  # noqa: E402
 from extract.raw_tables import Column  # noqa: E402
+from extract.search import Index, refresh  # noqa: E402
 from extract.sources.odc.tables import TABLES as ODC_TABLES  # noqa: E402
 from tests.doubles.mhclg import Dataset as LiveDataset  # noqa: E402
 from tests.doubles.mhclg import MhclgDouble  # noqa: E402
@@ -195,6 +199,42 @@ def profile(title: str, build: Build, top: int = 12) -> None:
         print(f"    {seconds:8.2f} s  {resource:<9} {name}")
 
 
+QUERIES = ("condensing boiler", "loft insulation", "cavity wall insulation", "solar water heating",
+           "electric storage heaters", "double glazing", "low energy lighting", "heat pump")  # fmt: skip
+
+
+def documents(db: Path, build: Build, search: bool) -> None:
+    """The documents for retrieval after the first build: how many and the model's build time;
+    with `search`, the search index's build time and the latency of a query (median and worst of
+    a few, on an open connection, the index warm)."""
+    node = next(seconds for uid, seconds in build.nodes.items() if uid.endswith(".enr_property_documents"))
+    if not search:
+        with duckdb.connect(str(db), read_only=True) as con:
+            count = con.execute(f"select count(*) from {SCHEMA}.enr_property_documents").fetchone()[0]
+        print(f"  documents: {count:,} built in {node:.1f} s (enr_property_documents)", flush=True)
+        return
+    indexed = refresh(db, SCHEMA)
+    assert indexed is not None
+    with duckdb.connect(str(db), read_only=True) as con:
+        index = Index(con, SCHEMA)
+        latencies = []
+        for query in QUERIES * 3:
+            started = time.perf_counter()
+            index.search(query, None, 10)
+            latencies.append(time.perf_counter() - started)
+    latencies.sort()
+    print(f"  documents: {indexed[0]:,} built in {node:.1f} s (enr_property_documents); search index built "
+          f"in {indexed[1]:.1f} s; a query takes {latencies[len(latencies) // 2] * 1000:.0f} ms "
+          f"(median of {len(latencies)}, worst {latencies[-1] * 1000:.0f} ms)", flush=True)  # fmt: skip
+
+
+def documents_apart(db: Path, build: Build, search: bool) -> None:
+    """`documents` in a fresh interpreter, for the reason `history_apart` gives (the index build's
+    memory would otherwise be counted as the next dbt process's)."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        pool.apply(documents, (db, build, search))
+
+
 def verify(db: Path, env: dict[str, str]) -> str:
     """Rebuild a copy with --full-refresh; compare every incremental table row for row."""
     copy = db.with_name("full-refresh.duckdb")
@@ -242,6 +282,7 @@ def measure(rows: int, args: argparse.Namespace) -> dict[str, float]:
                   flush=True)  # fmt: skip
             if args.profile:
                 profile("first build", first)
+            documents_apart(db, first, search=rows <= args.search_up_to)
             daily = []
             for day in days[1:]:
                 since = land_day(env, api, day)
@@ -279,6 +320,8 @@ def main() -> int:
     parser.add_argument("--daily", action="store_const", const=1, dest="days", help="one next-day build")
     parser.add_argument("--profile", action="store_true", help="the slowest nodes of every build")
     parser.add_argument("--verify", action="store_true", help="compare with a full refresh at the end")
+    parser.add_argument("--search-up-to", type=int, default=1_000_000,
+                        help="measure the search index and queries at sizes up to this")  # fmt: skip
     args = parser.parse_args()
     sizes = [int(n) for n in args.rows.split(",")]
     figures = {rows: measure(rows, args) for rows in sizes}

@@ -27,15 +27,17 @@ one, searching the last LOOKBACK_DAYS again); the v1 API by month. What is done 
 a request."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, like every other input error
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line and exit 2 (a ConfigError), like every other input error."""
+
+    def error(self, message: str) -> None:
         raise ConfigError(message)
 
 
 def parse_args(
     argv: list[str] | None, prog: str = "python -m extract", description: str = DESCRIPTION
 ) -> argparse.Namespace:
-    parser = _Parser(prog=prog, description=description)
+    parser = Parser(prog=prog, description=description)
     parser.add_argument(
         "--source",
         choices=tuple(SOURCES),

@@ -43,3 +43,6 @@ EPC_API_TOKEN=demo-token EPC_API_BASE_URL=$(cat "$live_url") \
   python -m extract.job --kinds domestic,non-domestic,display --start "${DEMO_LIVE_START:-$live_month}"
 echo "dbt build passed"
 python scripts/summary.py
+echo "=== the documents for retrieval: their search index, and a search"
+python -m extract.search --reindex
+python -m extract.search "condensing boiler" --limit 3

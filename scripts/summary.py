@@ -1,5 +1,6 @@
-"""Prints the rows of every curated model in the warehouse (the marts and the data-quality
-models, as dbt's manifest lists them: no hand-kept list), by source, and the last run's record.
+"""Prints the rows of every curated model in the warehouse (the marts, the data-quality models and
+the documents for retrieval, as dbt's manifest lists them: no hand-kept list), by source, and the
+last run's record.
 
     python scripts/summary.py
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-CURATED = ("marts", "quality")  # the model folders users query
+CURATED = ("marts", "quality", "retrieval")  # the model folders users query
 
 
 def curated_models(manifest: dict) -> list[str]:

@@ -156,7 +156,8 @@ def ndjson_rows(path: Path) -> list[dict]:
 def differences_from_full_refresh(incremental: Path, fresh: Path, schema: str = "dame_epc") -> dict[str, int]:
     """Per table a daily build maintains incrementally (the `int_*` and `enr_*` tables of
     `incremental`): the rows that differ from the same table in `fresh` (a full refresh of the
-    same data), both ways. `previous_property_key` is bookkeeping of the last load, left out."""
+    same data), both ways. `previous_property_key` (bookkeeping of the last load) and `updated_at`
+    (when a document was written) are left out."""
     differences: dict[str, int] = {}
     with duckdb.connect(str(incremental), read_only=True) as con:
         con.execute(f"attach '{fresh}' as fresh (read_only)")
@@ -169,7 +170,8 @@ def differences_from_full_refresh(incremental: Path, fresh: Path, schema: str = 
         for (table,) in tables:
             names = con.execute(
                 "select column_name from information_schema.columns where table_catalog = current_database() "
-                "and table_schema = ? and table_name = ? and column_name <> 'previous_property_key' "
+                "and table_schema = ? and table_name = ? "
+                "and column_name not in ('previous_property_key', 'updated_at') "
                 "order by ordinal_position",
                 [schema, table],
             ).fetchall()

@@ -38,6 +38,7 @@ LIVE_WINDOW = [
 TABLES = ("domestic_raw_json", "non_domestic_raw_json", "domestic_recommendations_raw_json",
           "non_domestic_recommendations_raw_json")  # fmt: skip
 DBT = str(Path(sys.executable).with_name("dbt"))
+RETRIEVAL = ROOT / "dbt_project/models/retrieval"
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +166,9 @@ def test_dbt_builds_every_model_on_bigquery_and_counts_match_duckdb(cloud, live,
         "select table_name from information_schema.tables"
         " where table_schema = '{ds}' and table_name like 'enr_%'"
     )]  # fmt: skip
-    assert len(marts) == len(list((ROOT / "dbt_project/models/marts").rglob("enr_*.sql"))) == 12
+    models = [*(ROOT / "dbt_project/models/marts").glob("enr_*.sql")]
+    models.append(RETRIEVAL / "enr_property_documents.sql")
+    assert len(marts) == len(models) == 13  # the embeddings are off by default
     for mart in marts:
         sql = f"select source_system, count(*) from {{ds}}.{mart} group by 1 order by 1"
         assert bigquery_counts(cloud, sql) == duck.query(sql), mart
@@ -200,6 +203,67 @@ def test_dbt_builds_every_model_on_bigquery_and_counts_match_duckdb(cloud, live,
     assert "DBT_INTERNAL_DEST.lodgement_date >= date_trunc(date '2025-01-" in merge
     assert "(lodgement_date >= date '2025-01-" in (tmp_path / "bq-target/compiled" / path).read_text()
     assert bigquery_counts(cloud, rows) == before and before[0][0] == before[0][1] > 0
+
+
+def test_the_embeddings_and_their_vector_search_compile_for_bigquery(cloud, tmp_path):
+    """ML.GENERATE_EMBEDDING cannot run on the emulator: the SQL dbt would send is compiled
+    against it (the table already there, so the incremental form) and asserted."""
+    from google.cloud import bigquery
+
+    client = bigquery.Client(project=cloud["PROJECT_ID"])
+    table = f"{cloud['BQ_DATASET']}.enr_property_document_embeddings"
+    client.query(
+        f"create table {table} (document_id string, content_hash string, embedding array<float64>, "
+        "embedding_endpoint string, embedded_at timestamp)"
+    ).result()
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    shutil.copy(ROOT / "profiles.example.yml", profiles / "profiles.yml")
+    env = {**cloud, "DBT_PROFILES_DIR": str(profiles), "DBT_LOG_PATH": str(tmp_path / "logs")}
+    on = '{rag_embeddings: true, rag_embedding_connection: p.europe-west2.vertex, rag_query: "it\'s"}'
+    target = ["--target", "bigquery_emulator", "--target-path", str(tmp_path / "target"), "--vars", on]
+
+    def compiled(*args: str) -> str:
+        done = subprocess.run([DBT, "compile", *target, *args, "--no-use-colors"], cwd=ROOT, env=env,
+                              capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 0, done.stdout[-3000:]
+        return done.stdout
+
+    compiled("--select", "enr_property_document_embeddings", "vector_search")
+    out = tmp_path / "target/compiled/dame_epc/dbt_project"
+    model = " ".join((out / "models/retrieval/enr_property_document_embeddings.sql").read_text().split())
+    dataset = cloud["BQ_DATASET"]
+    assert f"from ml.generate_embedding( model `test-project.{dataset}.epc_text_embedding`" in model
+    assert "struct(true as flatten_json_output, 'RETRIEVAL_DOCUMENT' as task_type)" in model
+    assert f"left join `test-project`.`{dataset}`.`enr_property_document_embeddings` as embedded" in model
+    assert "and documents.content_hash = embedded.content_hash where embedded.document_id is null" in model
+    assert "where ml_generate_embedding_status = ''" in model
+    search = " ".join((out / "analyses/vector_search.sql").read_text().split())
+    assert "(select 'it\\'s' as content)" in search and "'RETRIEVAL_QUERY' as task_type" in search
+    assert "from vector_search( table `test-project`." in search and "distance_type => 'COSINE'" in search
+    index = "{{ create_vector_index(ref('enr_property_document_embeddings'), 'embedding') }}"
+    hooks = compiled("--quiet", "--inline", "{{ create_embedding_model() }}; " + index)
+    hooks = " ".join(hooks.split())
+    assert (
+        f"create model if not exists `test-project.{dataset}.epc_text_embedding` remote with "
+        "connection `p.europe-west2.vertex` options (endpoint = 'text-embedding-005')"
+    ) in hooks
+    assert (
+        "create vector index if not exists enr_property_document_embeddings_embedding on "
+        f"`test-project`.`{dataset}`.`enr_property_document_embeddings` (embedding) "
+        "options (index_type = 'IVF', distance_type = 'COSINE')"
+    ) in hooks
+    # without the connection, one clear line
+    args = [
+        DBT,
+        "compile",
+        *target[:-1],
+        "{rag_embeddings: true}",
+        "--select",
+        "enr_property_document_embeddings",
+    ]
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode != 0 and "var rag_embedding_connection is not set" in done.stdout
 
 
 def test_dlt_ddl_has_json_payload_monthly_partitions_and_clustering(cloud):

@@ -21,6 +21,7 @@ TOP = {
     "extract.job",
     "extract.runner",
     "extract.bulk.runner",
+    "extract.search",
     "extract.sources.registry",
 }
 SOURCE_FOLDERS = sorted(p.name for p in (PACKAGE / "sources").iterdir() if (p / "__init__.py").exists())
