@@ -122,24 +122,37 @@ class Index:
     def _ranked(self, query: str, kind: str | None, limit: int, conjunctive: bool) -> list[tuple]:
         return self.con.execute(
             f"""
-            select document_id, score, kind, title
-            from (
+            with scored as (
                 select
                     documents.document_id,
                     documents.kind,
                     documents.title,
-                    documents.content,
                     {self.index_schema}.match_bm25(
                         documents.document_id, $query, conjunctive := $conjunctive
                     ) as score
                 from {self.table} as documents
                 where $kind is null or documents.kind = $kind
-            ) as scored
-            where score is not null
-            order by strpos(lower(content), lower($query)) > 0 desc, score desc, document_id
+            ),
+
+            best as (
+                -- the best by score; only these are read for the phrase
+                select * from scored where score is not null order by score desc, document_id limit $pool
+            )
+
+            select best.document_id, best.score, best.kind, best.title
+            from best
+            inner join {self.table} as documents on best.document_id = documents.document_id
+            order by
+                strpos(lower(documents.content), lower($query)) > 0 desc, best.score desc, best.document_id
             limit $limit
             """,
-            {"query": query, "kind": kind, "limit": limit, "conjunctive": int(conjunctive)},
+            {
+                "query": query,
+                "kind": kind,
+                "limit": limit,
+                "pool": max(200, 20 * limit),
+                "conjunctive": int(conjunctive),
+            },
         ).fetchall()
 
 

@@ -36,7 +36,8 @@
     deletes the rows left without a certificate.
 
     `certificates` is the kind's unioned certificates, read where needed rather than through one
-    shared CTE, which DuckDB would materialise whole, every column of every certificate. -#}
+    shared CTE, which DuckDB would materialise whole, every column of every certificate; the
+    certificates of the touched properties (a few thousand a day) are the one shared CTE. -#}
 {% macro latest_by_property(kind, certificates, removed) -%}
 {%- set columns = ['property_key'] + mart_columns(kind) | reject('equalto', 'property_key') | list -%}
 
@@ -90,6 +91,18 @@ touched_properties as (
 
 ),
 
+touched_certificates as (
+
+    -- every competing certificate of the touched properties: the one read of the kind's
+    -- certificates that both the recount and the vacated properties' candidates use
+    select {{ column_list(columns, 'certificates') }}
+    from {{ certificates }} as certificates
+    inner join touched_properties
+        on certificates.property_key = touched_properties.property_key
+    where {{ competes('certificates', removed) }}
+
+),
+
 candidates as (
 
     -- the new certificates ...
@@ -98,11 +111,10 @@ candidates as (
     where {{ competes('new_certificates', removed) }}
     union all
     -- ... every certificate a vacated property still has ...
-    select {{ column_list(columns, 'certificates') }}
-    from {{ certificates }} as certificates
+    select {{ column_list(columns, 'touched_certificates') }}
+    from touched_certificates
     inner join vacated_properties
-        on certificates.property_key = vacated_properties.property_key
-    where {{ competes('certificates', removed) }}
+        on touched_certificates.property_key = vacated_properties.property_key
     union all
     -- ... and the current latest certificate of every other touched property
     select {{ column_list(columns, 'current_latest') }}
@@ -116,13 +128,10 @@ candidates as (
 property_sizes as (
 
     select
-        certificates.property_key,
+        touched_certificates.property_key,
         count(*) as certificates_for_property
-    from {{ certificates }} as certificates
-    inner join touched_properties
-        on certificates.property_key = touched_properties.property_key
-    where {{ competes('certificates', removed) }}
-    group by certificates.property_key
+    from touched_certificates
+    group by touched_certificates.property_key
 
 ),
 

@@ -211,6 +211,7 @@ def test_the_embeddings_and_their_vector_search_compile_for_bigquery(cloud, tmp_
     from google.cloud import bigquery
 
     client = bigquery.Client(project=cloud["PROJECT_ID"])
+    client.create_dataset(cloud["BQ_DATASET"])
     table = f"{cloud['BQ_DATASET']}.enr_property_document_embeddings"
     client.query(
         f"create table {table} (document_id string, content_hash string, embedding array<float64>, "

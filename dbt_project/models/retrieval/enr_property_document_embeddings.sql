@@ -29,6 +29,9 @@
         ~ 'the documents with python -m extract.search'
     ) }}
 {%- endif %}
+{%- if execute and not var('rag_embedding_connection', none) %}
+    {{ create_embedding_model() }}{#- raises the missing connection's error at compile time -#}
+{%- endif %}
 
 with
 
