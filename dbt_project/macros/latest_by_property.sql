@@ -37,7 +37,9 @@
 
     `certificates` is the kind's unioned certificates, read where needed rather than through one
     shared CTE, which DuckDB would materialise whole, every column of every certificate; the
-    certificates of the touched properties (a few thousand a day) are the one shared CTE. -#}
+    certificates of the touched properties (a few thousand a day) are the one shared CTE, their
+    rows and the touched properties' current latest fetched by select_picked (by rowid on
+    DuckDB, not by reading every column of the history). -#}
 {% macro latest_by_property(kind, certificates, removed) -%}
 {%- set columns = ['property_key'] + mart_columns(kind) | reject('equalto', 'property_key') | list -%}
 
@@ -95,11 +97,11 @@ touched_certificates as (
 
     -- every competing certificate of the touched properties: the one read of the kind's
     -- certificates that both the recount and the vacated properties' candidates use
-    select {{ column_list(columns, 'certificates') }}
-    from {{ certificates }} as certificates
+    {% call select_picked(column_list(columns, 'certificates'), certificates, 'certificates') -%}
     inner join touched_properties
         on certificates.property_key = touched_properties.property_key
     where {{ competes('certificates', removed) }}
+    {%- endcall %}
 
 ),
 
@@ -117,11 +119,11 @@ candidates as (
         on touched_certificates.property_key = vacated_properties.property_key
     union all
     -- ... and the current latest certificate of every other touched property
-    select {{ column_list(columns, 'current_latest') }}
-    from {{ this }} as current_latest
+    {% call select_picked(column_list(columns, 'current_latest'), this, 'current_latest') -%}
     inner join touched_properties
         on current_latest.property_key = touched_properties.property_key
     where current_latest.property_key not in (select vacated_properties.property_key from vacated_properties)
+    {%- endcall %}
 
 ),
 

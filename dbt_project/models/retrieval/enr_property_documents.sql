@@ -4,7 +4,8 @@
     Incremental on content_hash: a run looks only at the properties the loads since its last run
     touched (their certificates arrived, moved or were removed), rebuilds their text, and writes
     only the documents whose content_hash changed, or whose property lost its last certificate
-    (written empty, then deleted by the post-hook). Every other row, its content_hash and its
+    (written empty, then deleted by the post-hook, which finds them by their NULL content_hash: a
+    far narrower column to scan than content). Every other row, its content_hash and its
     updated_at, is left as it was. -#}
 -- depends_on: {{ ref('int_certificates__domestic_unioned') }}
 -- depends_on: {{ ref('int_certificates__non_domestic_unioned') }}
@@ -16,7 +17,7 @@
         unique_key='document_id',
         on_schema_change='append_new_columns',
         cluster_by=['kind', 'property_key'],
-        post_hook=["delete from {{ this }} where content is null"],
+        post_hook=["delete from {{ this }} where content_hash is null"],
     )
 }}
 {%- set kinds = [('domestic', 'domestic'), ('non-domestic', 'non_domestic'), ('display', 'display')] -%}
@@ -55,10 +56,21 @@ with
 {% endif %}
 {{ name }}_latest as (
 
-    select * from {{ ref('enr_' ~ name ~ '_latest_by_uprn') }}
+    {% call select_picked('latest.*', ref('enr_' ~ name ~ '_latest_by_uprn'), 'latest', few=since) -%}
     {%- if since %}
-    where property_key in (select {{ name }}_touched.property_key from {{ name }}_touched)
+    where latest.property_key in (select {{ name }}_touched.property_key from {{ name }}_touched)
     {%- endif %}
+    {%- endcall %}
+
+),
+
+{{ name }}_recommendation_rows as (
+
+    {% call select_picked(
+        'recommendations.*', ref('int_recommendations__' ~ name ~ '_unioned'), 'recommendations', few=since
+    ) -%}
+    where recommendations.certificate_id in (select {{ name }}_latest.certificate_id from {{ name }}_latest)
+    {%- endcall %}
 
 ),
 
@@ -71,8 +83,7 @@ with
             newline(),
             'order by recommendations.' ~ ('improvement_item' if kind == 'domestic' else 'recommendation_item')
         ) }} as recommendation_lines
-    from {{ ref('int_recommendations__' ~ name ~ '_unioned') }} as recommendations
-    where recommendations.certificate_id in (select {{ name }}_latest.certificate_id from {{ name }}_latest)
+    from {{ name }}_recommendation_rows as recommendations
     group by recommendations.certificate_id
 
 ),
